@@ -1,0 +1,1 @@
+"""Great Expectations suites for the three feeds, defined in code."""

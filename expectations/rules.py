@@ -1,0 +1,80 @@
+"""Building blocks for contract rules as SQL.
+
+Each rule is one query returning the ``source_row`` of every row that breaks it, with
+``{batch}`` standing for the landed file (Great Expectations substitutes it). The same
+query text feeds both the GX expectation and the quarantine, so the rows quarantined
+are by construction the rows GX counts as unexpected.
+
+Every cast sits behind a CASE that checks the text first: PostgreSQL does not promise
+left-to-right evaluation of OR/AND, but it does for CASE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+BLOCK = "block"
+WARN = "warn"
+
+
+@dataclass(frozen=True)
+class Rule:
+    rule_id: str
+    severity: str
+    description: str
+    query: str  # selects source_row from {batch}
+
+    def for_table(self, qualified_table: str) -> str:
+        """The query as GX runs it: ``str.format`` with ``batch`` (so literal braces are doubled)."""
+        return self.query.format(batch=qualified_table)
+
+
+def literal(value: str) -> str:
+    """A SQL string literal; reference values are ours, but quote them properly anyway."""
+    escaped = value.replace("'", "''").replace("{", "{{").replace("}", "}}")
+    return "'" + escaped + "'"
+
+
+def text_array(values: Iterable[str]) -> str:
+    return "ARRAY[" + ",".join(literal(v) for v in sorted(values)) + "]::text[]"
+
+
+def not_in(column: str, values: Iterable[str]) -> str:
+    """True when the column is NULL or outside the set."""
+    return f"({column} IS NULL OR NOT ({column} = ANY({text_array(values)})))"
+
+
+def optional_not_in(column: str, values: Iterable[str]) -> str:
+    return f"({column} IS NOT NULL AND NOT ({column} = ANY({text_array(values)})))"
+
+
+def where(predicate: str) -> str:
+    return f"SELECT source_row FROM {{batch}} WHERE {predicate}"
+
+
+def bad_decimal(column: str, *, required: bool, strictly_positive: bool = False) -> str:
+    """Breaks when not a plain decimal, or negative (or <= 0 when strictly_positive)."""
+    compare = "<= 0" if strictly_positive else "< 0"
+    empty = "true" if required else "false"
+    return (
+        f"(CASE WHEN {column} IS NULL THEN {empty} "
+        f"WHEN sco_util.is_decimal({column}) THEN {column}::numeric {compare} ELSE true END)"
+    )
+
+
+def duplicated(columns: Iterable[str]) -> str:
+    """Every row whose key occurs more than once in the file (NULL parts compare equal)."""
+    cols = ", ".join(columns)
+    return (
+        "SELECT source_row FROM (SELECT source_row, count(*) OVER (PARTITION BY "
+        f"{cols}) AS n FROM {{batch}}) AS keyed WHERE n > 1"
+    )
+
+
+RAGGED = Rule(
+    "F01",
+    BLOCK,
+    "the record has as many fields as the header",
+    where("_ragged"),
+)

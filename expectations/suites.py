@@ -1,0 +1,59 @@
+"""One Great Expectations suite per feed, configured in code from the contract rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import great_expectations as gx
+
+from expectations.members import members_rules
+from expectations.recycling import recycling_rules
+from expectations.rules import Rule
+from expectations.trade import trade_rules
+from sco_green.feeds import feed
+
+
+def rules_for(feed_name: str, file_name: str) -> list[Rule]:
+    """The rules one file is checked against (members rules depend on the file's date)."""
+    spec = feed(feed_name)
+    if feed_name == "members":
+        return members_rules(spec.file_date(file_name))
+    if feed_name == "trade":
+        return trade_rules()
+    return recycling_rules()
+
+
+def suite_name(feed_name: str) -> str:
+    return f"{feed_name}_contract"
+
+
+def configure_suite(context: Any, feed_name: str, file_name: str) -> gx.ExpectationSuite:
+    """(Re)build the feed's suite in ``context`` for one file; every expectation carries
+    its rule id and severity in ``meta``."""
+    name = suite_name(feed_name)
+    try:
+        context.suites.delete(name)
+    except Exception:  # noqa: BLE001 - absent on first use; GX raises its own not-found types
+        pass
+    suite = context.suites.add(gx.ExpectationSuite(name=name, meta={"feed": feed_name}))
+    for rule in rules_for(feed_name, file_name):
+        suite.add_expectation(
+            gx.expectations.UnexpectedRowsExpectation(
+                unexpected_rows_query=rule.query,
+                description=f"{rule.rule_id}: {rule.description}",
+                meta={"rule_id": rule.rule_id, "severity": rule.severity},
+            )
+        )
+    return suite
+
+
+def configure_members_suite(context: Any, file_name: str) -> gx.ExpectationSuite:
+    return configure_suite(context, "members", file_name)
+
+
+def configure_trade_suite(context: Any, file_name: str) -> gx.ExpectationSuite:
+    return configure_suite(context, "trade", file_name)
+
+
+def configure_recycling_suite(context: Any, file_name: str) -> gx.ExpectationSuite:
+    return configure_suite(context, "recycling", file_name)

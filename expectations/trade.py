@@ -1,0 +1,99 @@
+"""Rules T01-T10 and the unit-value warning for green-goods trade records."""
+
+from __future__ import annotations
+
+from expectations.rules import (
+    BLOCK,
+    RAGGED,
+    WARN,
+    Rule,
+    bad_decimal,
+    duplicated,
+    not_in,
+    where,
+)
+from sco_green import reference
+from sco_green.feeds import TRADE
+
+UNIT_VALUE_FACTOR = 50
+
+
+def trade_rules() -> list[Rule]:
+    iso = reference.iso3_codes()
+    return [
+        Rule(
+            "T01",
+            BLOCK,
+            "year is an integer in 2000..2100",
+            where(
+                "CASE WHEN sco_util.is_int(year) THEN year::bigint NOT BETWEEN 2000 AND 2100 ELSE true END"
+            ),
+        ),
+        Rule("T02", BLOCK, "reporter_iso3 is an ISO alpha-3 code", where(not_in("reporter_iso3", iso))),
+        Rule(
+            "T03",
+            BLOCK,
+            "partner_iso3 is an ISO alpha-3 code or WLD, and not the reporter",
+            where(
+                f"({not_in('partner_iso3', iso | {'WLD'})} "
+                "OR partner_iso3 IS NOT DISTINCT FROM reporter_iso3)"
+            ),
+        ),
+        Rule("T04", BLOCK, "flow is M (import) or X (export)", where(not_in("flow", ["M", "X"]))),
+        Rule(
+            "T05",
+            BLOCK,
+            "hs_version is HS2017 or HS2022",
+            where(not_in("hs_version", reference.hs_versions())),
+        ),
+        Rule(
+            "T06",
+            BLOCK,
+            "hs6 is exactly six digits",
+            where("(hs6 IS NULL OR hs6 !~ '^[0-9]{{6}}$')"),
+        ),
+        Rule(
+            "T07",
+            BLOCK,
+            "trade_value_usd is a decimal >= 0",
+            where(bad_decimal("trade_value_usd", required=True)),
+        ),
+        Rule(
+            "T08",
+            BLOCK,
+            "net_weight_kg, when given, is a decimal >= 0",
+            where(bad_decimal("net_weight_kg", required=False)),
+        ),
+        Rule(
+            "T09",
+            BLOCK,
+            "revision is an integer >= 0",
+            where("CASE WHEN sco_util.is_int(revision) THEN revision::bigint < 0 ELSE true END"),
+        ),
+        Rule("T10", BLOCK, "the record key occurs once in the file", duplicated(TRADE.key)),
+        RAGGED,
+        Rule(
+            "unit_value_outlier",
+            WARN,
+            f"unit value (usd per kg) within {UNIT_VALUE_FACTOR}x of the median for its hs6 that year",
+            _unit_value_outliers(),
+        ),
+    ]
+
+
+def _unit_value_outliers() -> str:
+    """Rows whose usd/kg is more than 50x above or below the file's median for (year, hs6)."""
+    usable = (
+        "sco_util.is_int(year) AND hs6 ~ '^[0-9]{{6}}$' "
+        "AND sco_util.is_decimal(trade_value_usd) AND sco_util.is_decimal(net_weight_kg)"
+    )
+    return (
+        "WITH priced AS (SELECT source_row, year, hs6, CASE WHEN " + usable + " "
+        "THEN trade_value_usd::numeric / nullif(net_weight_kg::numeric, 0) END AS unit_value "
+        "FROM {batch} AS batch), "
+        "medians AS (SELECT year, hs6, percentile_cont(0.5) WITHIN GROUP (ORDER BY unit_value) AS median "
+        "FROM priced WHERE unit_value IS NOT NULL GROUP BY year, hs6) "
+        "SELECT p.source_row FROM priced AS p JOIN medians AS m ON p.year = m.year AND p.hs6 = m.hs6 "
+        f"WHERE m.median > 0 AND (p.unit_value > m.median * {UNIT_VALUE_FACTOR} "
+        f"OR p.unit_value < m.median / {UNIT_VALUE_FACTOR})"
+    )

@@ -1,0 +1,1 @@
+"""SCO green-industry cooperation warehouse."""

@@ -1,0 +1,343 @@
+"""The ingest of one feed as three stages: land, validate, publish (write-audit-publish).
+
+Each stage is what one Airflow task runs; they pass small JSON-able dicts (one per
+file) between them. The ledger row of a file is written in the same transaction as
+the rows it describes, in ``publish``; a crash at any point before that leaves only
+landing tables, which the next run drops, and the file is loaded again exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from sco_green import ledger
+from sco_green.decode import inspect_file
+from sco_green.feeds import FeedSpec, feed
+from sco_green.landing import FileRejected, land_file, landing_table, map_header
+from sco_green.validation import BLOCK_SHARE, validate_landed
+from sco_green.warehouse import connect
+
+log = logging.getLogger(__name__)
+
+FRESHNESS_DAYS = 3
+
+
+def inbox_files(inbox: Path, feed_name: str) -> list[Path]:
+    folder = inbox / feed_name
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
+
+
+def _drop_stale_landing(conn: psycopg.Connection, feed_name: str) -> None:
+    """Landing tables left by a run that died before publishing: nothing refers to them."""
+    names = conn.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'landing' AND tablename LIKE %s",
+        (f"{feed_name}\\_%",),
+    ).fetchall()
+    for (name,) in names:
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier("landing", name)))
+
+
+def land(feed_name: str, inbox: str | Path, url: str) -> list[dict[str, Any]]:
+    """Decide every new file against the ledger and land the loadable ones."""
+    spec = feed(feed_name)
+    files = inbox_files(Path(inbox), feed_name)
+    facts = {p.name: inspect_file(p) for p in files}
+    paths = {p.name: p for p in files}
+    entries: list[dict[str, Any]] = []
+    with connect(url) as conn:
+        with conn.transaction():
+            _drop_stale_landing(conn, feed_name)
+        decisions = ledger.decide(
+            [(name, f.sha256) for name, f in facts.items()], ledger.history(conn, feed_name)
+        )
+        for decision in decisions:
+            if decision.action is ledger.Action.SKIP:
+                log.info("%s/%s already loaded: skipped", feed_name, decision.file_name)
+                continue
+            fact = facts[decision.file_name]
+            load_id = conn.execute("SELECT nextval('audit.load_id_seq')").fetchone()[0]
+            conn.commit()
+            entry: dict[str, Any] = {
+                "load_id": load_id,
+                "feed": feed_name,
+                "file_name": decision.file_name,
+                "sha256": fact.sha256,
+                "size_bytes": fact.size_bytes,
+                "encoding": fact.encoding,
+                "supersedes": list(decision.supersedes),
+                "status": None,
+                "reason": None,
+                "table": None,
+                "rows_in": None,
+                "header": None,
+                "extra_columns": [],
+            }
+            entries.append(entry)
+            if decision.action is ledger.Action.DUPLICATE:
+                entry["status"] = "duplicate"
+                entry["reason"] = f"same bytes as {decision.duplicate_of}"
+                continue
+            if fact.encoding is None:
+                entry["status"] = "rejected"
+                entry["reason"] = f"encoding: {fact.problem}"
+                continue
+            table = landing_table(feed_name, load_id)
+            started = time.monotonic()
+            try:
+                with conn.transaction():
+                    landed = land_file(conn, spec, paths[decision.file_name], fact.encoding, table)
+            except FileRejected as exc:
+                entry["status"] = "rejected"
+                entry["reason"] = str(exc)
+                continue
+            elapsed = max(time.monotonic() - started, 1e-9)
+            log.info(
+                "%s/%s landed %d rows in %.1fs (%.0f rows/s, %s)",
+                feed_name,
+                decision.file_name,
+                landed.rows_in,
+                elapsed,
+                landed.rows_in / elapsed,
+                fact.encoding,
+            )
+            entry.update(
+                table=table,
+                rows_in=landed.rows_in,
+                header=landed.header,
+                extra_columns=landed.extra_columns,
+            )
+    return entries
+
+
+def validate(entries: list[dict[str, Any]], url: str) -> list[dict[str, Any]]:
+    """Run the feed suite on every landed file; decide loaded or blocked."""
+    for entry in entries:
+        if entry["table"] is None:
+            continue
+        result = validate_landed(url, entry["feed"], entry["file_name"], entry["table"])
+        entry["validation"] = result.as_dict()
+        rows_in = entry["rows_in"]
+        share = result.rows_failed / rows_in if rows_in else 0.0
+        if share > BLOCK_SHARE:
+            entry["status"] = "blocked"
+            entry["reason"] = (
+                f"blocked: {result.rows_failed} of {rows_in} rows ({share:.1%}) break block rules, "
+                f"more than {BLOCK_SHARE:.0%}"
+            )
+        else:
+            entry["status"] = "loaded"
+    return entries
+
+
+def _raw_json(header: list[str], spec: FeedSpec) -> sql.Composable:
+    """jsonb of the original cells keyed by the file's own header names."""
+    positions, extras = map_header(spec, header)
+    extra_names = iter(f"x_{i + 1}" for i in range(len(extras)))
+    pairs: list[sql.Composable] = []
+    used: set[str] = set()
+    for raw_name, target in zip(header, positions, strict=True):
+        column = target if target is not None else next(extra_names)
+        key = raw_name
+        n = 2
+        while key in used:
+            key, n = f"{raw_name}#{n}", n + 1
+        used.add(key)
+        pairs.append(sql.SQL("{}, {}").format(sql.Literal(key), sql.Identifier(column)))
+    chunks = [
+        sql.SQL("jsonb_build_object({})").format(sql.SQL(", ").join(pairs[i : i + 40]))
+        for i in range(0, len(pairs), 40)
+    ]
+    chunks.append(
+        sql.SQL(
+            "CASE WHEN l._overflow IS NULL THEN '{}'::jsonb "
+            "ELSE jsonb_build_object('_overflow', l._overflow) END"
+        )
+    )
+    return sql.SQL(" || ").join(chunks)
+
+
+def _publish_one(conn: psycopg.Connection, entry: dict[str, Any], logical: date) -> None:
+    spec = feed(entry["feed"])
+    validation = entry.get("validation")
+    table = entry["table"]
+    rows_quarantined = validation["rows_failed"] if validation else 0
+    status = entry["status"]
+    rows_loaded = 0
+    if status == "loaded":
+        rows_loaded = entry["rows_in"] - rows_quarantined
+    reason = entry["reason"]
+    warnings = []
+    if entry["extra_columns"]:
+        warnings.append("extra columns ignored: " + ", ".join(entry["extra_columns"]))
+    if validation:
+        warnings += [
+            f"{o['rule_id']}: {o['unexpected_count']} rows"
+            for o in validation["outcomes"]
+            if o["severity"] == "warn" and o["unexpected_count"]
+        ]
+    if warnings:
+        reason = "; ".join([reason, *warnings] if reason else ["warnings: " + "; ".join(warnings)])
+    conn.execute(
+        "INSERT INTO audit.load_ledger (load_id, feed, file_name, sha256, size_bytes, encoding, rows_in,"
+        " rows_loaded, rows_quarantined, status, reason) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+        (
+            entry["load_id"],
+            entry["feed"],
+            entry["file_name"],
+            entry["sha256"],
+            entry["size_bytes"],
+            entry["encoding"],
+            entry["rows_in"],
+            rows_loaded,
+            rows_quarantined,
+            status,
+            reason,
+        ),
+    )
+    if table is not None:
+        schema, name = table.split(".")
+        landing = sql.Identifier(schema, name)
+        fail_schema, fail_name = validation["fail_table"].split(".")
+        failures = sql.Identifier(fail_schema, fail_name)
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO audit.quarantine (load_id, feed, file_name, row_number, rules, raw) "
+                "SELECT {load_id}, {feed}, {file}, l.source_row, f.rules, {raw} FROM {landing} AS l "
+                "JOIN (SELECT source_row, array_agg(DISTINCT rule_id ORDER BY rule_id) AS rules "
+                "FROM {failures} GROUP BY source_row) AS f ON f.source_row = l.source_row"
+            ).format(
+                load_id=sql.Literal(entry["load_id"]),
+                feed=sql.Literal(entry["feed"]),
+                file=sql.Literal(entry["file_name"]),
+                raw=_raw_json(entry["header"], spec),
+                landing=landing,
+                failures=failures,
+            )
+        )
+        if status == "loaded":
+            cols = sql.SQL(", ").join(sql.Identifier(c) for c in spec.column_names)
+            casts = sql.SQL(", ").join(sql.SQL(c.cast()) for c in spec.columns)
+            inserted = conn.execute(
+                sql.SQL(
+                    "INSERT INTO {raw} (load_id, file_name, source_row, {cols}) "
+                    "SELECT {load_id}, {file}, source_row, {casts} FROM {landing} AS l "
+                    "WHERE NOT EXISTS (SELECT 1 FROM {failures} AS f WHERE f.source_row = l.source_row)"
+                ).format(
+                    raw=sql.Identifier("raw", spec.name),
+                    cols=cols,
+                    load_id=sql.Literal(entry["load_id"]),
+                    file=sql.Literal(entry["file_name"]),
+                    casts=casts,
+                    landing=landing,
+                    failures=failures,
+                )
+            ).rowcount
+            if inserted != rows_loaded:
+                raise RuntimeError(
+                    f"{entry['file_name']}: published {inserted} rows, expected {rows_loaded}"
+                )
+        for outcome in validation["outcomes"]:
+            conn.execute(
+                "INSERT INTO audit.validation_results (load_id, suite, expectation, severity, success,"
+                " unexpected_count, observed) VALUES (%s,%s,%s,%s,%s,%s,%s)",
+                (
+                    entry["load_id"],
+                    validation["suite"],
+                    outcome["expectation"],
+                    outcome["severity"],
+                    outcome["success"],
+                    outcome["unexpected_count"],
+                    Jsonb(
+                        {
+                            "rule_id": outcome["rule_id"],
+                            "unexpected_count": outcome["unexpected_count"],
+                            "element_count": entry["rows_in"],
+                        }
+                    ),
+                ),
+            )
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(landing, failures))
+    if entry["extra_columns"]:
+        conn.execute(
+            "INSERT INTO audit.validation_results (load_id, suite, expectation, severity, success,"
+            " unexpected_count, observed) VALUES (%s, %s, %s, 'warn', false, 0, %s)",
+            (
+                entry["load_id"],
+                f"{entry['feed']}_file",
+                "extra_columns: the header has only the contract's columns",
+                Jsonb({"rule_id": "extra_columns", "extra_columns": entry["extra_columns"]}),
+            ),
+        )
+    if entry["supersedes"] and status != "duplicate":
+        conn.execute(
+            "UPDATE audit.load_ledger SET status = 'superseded', "
+            "reason = concat_ws('; ', reason, 'superseded by load ' || %s::text) WHERE load_id = ANY(%s)",
+            (entry["load_id"], entry["supersedes"]),
+        )
+        conn.execute(
+            sql.SQL("DELETE FROM {} WHERE load_id = ANY(%s)").format(sql.Identifier("raw", spec.name)),
+            (entry["supersedes"],),
+        )
+
+
+def publish(entries: list[dict[str, Any]], url: str, feed_name: str, logical: date) -> dict[str, Any]:
+    """Publish every file in its own transaction, then record the feed's freshness."""
+    summary: dict[str, int] = {}
+    with connect(url) as conn:
+        for entry in entries:
+            with conn.transaction():
+                _publish_one(conn, entry, logical)
+            summary[entry["status"]] = summary.get(entry["status"], 0) + 1
+            log.info("%s/%s: %s %s", feed_name, entry["file_name"], entry["status"], entry["reason"] or "")
+        with conn.transaction():
+            _record_freshness(conn, feed_name, logical, len(entries))
+    return summary
+
+
+def _record_freshness(conn: psycopg.Connection, feed_name: str, logical: date, new_files: int) -> None:
+    conn.execute(
+        "INSERT INTO audit.feed_cycles (feed, logical_date, new_files) VALUES (%s, %s, %s)",
+        (feed_name, logical, new_files),
+    )
+    if new_files:
+        return
+    last = conn.execute(
+        "SELECT max(logical_date) FROM audit.feed_cycles WHERE feed = %s AND new_files > 0 "
+        "AND logical_date <= %s",
+        (feed_name, logical),
+    ).fetchone()[0]
+    if last is not None and logical - last <= timedelta(days=FRESHNESS_DAYS):
+        return
+    first = conn.execute(
+        "SELECT min(logical_date) FROM audit.feed_cycles WHERE feed = %s", (feed_name,)
+    ).fetchone()[0]
+    since = last or first
+    days = (logical - since).days
+    if last is None and days <= FRESHNESS_DAYS:
+        return
+    conn.execute(
+        "INSERT INTO audit.validation_results (load_id, suite, expectation, severity, success,"
+        " unexpected_count, observed) VALUES (NULL, %s, %s, 'warn', false, 0, %s)",
+        (
+            f"{feed_name}_freshness",
+            f"feed_freshness: a new {feed_name} file at least every {FRESHNESS_DAYS} days",
+            Jsonb(
+                {
+                    "rule_id": "feed_freshness",
+                    "last_new_file": last.isoformat() if last else None,
+                    "logical_date": logical.isoformat(),
+                    "days_without_new_file": days,
+                }
+            ),
+        ),
+    )

