@@ -29,7 +29,7 @@ def members_rules(file_date: date | None) -> list[Rule]:
             BLOCK,
             "member_id is present and unique in the file",
             "SELECT source_row FROM (SELECT source_row, member_id, count(*) OVER "
-            "(PARTITION BY member_id) AS n FROM {batch} AS batch) AS keyed WHERE member_id IS NULL OR n > 1",
+            "(PARTITION BY member_id) AS n FROM {batch}) AS keyed WHERE member_id IS NULL OR n > 1",
         ),
         Rule("M03", BLOCK, "name_en is present", where("name_en IS NULL")),
         Rule(

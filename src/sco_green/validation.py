@@ -9,6 +9,7 @@ quarantine that disagrees with the validation record.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
@@ -98,7 +99,7 @@ def run_suite(url: str, feed_name: str, file_name: str, table: str) -> list[Expe
     try:
         batch = asset.add_batch_definition_whole_table("whole_file")
         suite = configure_suite(context, feed_name, file_name)
-        definition = gx.ValidationDefinition(name=f"validate_{table}", data=batch, suite=suite)
+        definition = gx.ValidationDefinition(name=f"validate_{table}_{uuid.uuid4().hex[:8]}", data=batch, suite=suite)
         result = definition.run(result_format={"result_format": "SUMMARY"})
     finally:
         datasource.delete_asset(table)

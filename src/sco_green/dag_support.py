@@ -1,0 +1,65 @@
+"""What the DAG files share: schedules, default arguments, run context helpers.
+
+DAG files stay thin; anything that touches the warehouse happens inside tasks, never
+at import time (the DAG processor parses these files every few seconds).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pendulum
+
+PIPELINE_TZ = "Asia/Shanghai"
+START_DATE = pendulum.datetime(2025, 9, 1, tz=PIPELINE_TZ)
+OWNER = "sco-green-data"
+CAUSE_FILE_ENV = "SCO_GREEN_CAUSE_FILE"
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": OWNER,
+    "retries": 2,
+    "retry_delay": timedelta(seconds=5),
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def logical_day(context: dict[str, Any]) -> date:
+    """The cycle's date in the pipeline's time zone (the nightly run at 02:00 Shanghai)."""
+    logical = context.get("logical_date") or context.get("dag_run").run_after
+    return pendulum.instance(logical).in_timezone(PIPELINE_TZ).date()
+
+
+def inbox_from(context: dict[str, Any]) -> Path:
+    params = context.get("params") or {}
+    conf = getattr(context.get("dag_run"), "conf", None) or {}
+    inbox = conf.get("inbox") or params.get("inbox") or os.environ.get("SCO_GREEN_INBOX")
+    if not inbox:
+        raise ValueError("no inbox: pass conf {'inbox': DIR} or set SCO_GREEN_INBOX")
+    path = Path(inbox)
+    if not path.is_dir():
+        raise FileNotFoundError(f"inbox {path} is not a directory")
+    return path
+
+
+def records_cause(func: F) -> F:
+    """Write a failing task's one-line cause where the CLI can read it, then re-raise."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:
+            target = os.environ.get(CAUSE_FILE_ENV)
+            if target:
+                lines = str(exc).strip().splitlines()
+                text = lines[0] if lines else type(exc).__name__
+                Path(target).write_text(f"{func.__name__}: {text}\n", encoding="utf-8")
+            raise
+
+    return wrapper  # type: ignore[return-value]

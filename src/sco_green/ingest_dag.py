@@ -1,0 +1,57 @@
+"""The ingest DAG of one feed: land -> validate -> publish, emitting the feed's raw Asset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import DAG, dag, get_current_context, task
+from airflow.timetables.trigger import CronTriggerTimetable
+
+from sco_green.assets import RAW_ASSETS
+from sco_green.dag_support import DEFAULT_ARGS, PIPELINE_TZ, START_DATE, inbox_from, logical_day, records_cause
+
+
+def build_ingest_dag(feed: str) -> DAG:
+    @dag(
+        dag_id=f"ingest_{feed}",
+        description=f"Land, validate (Great Expectations) and publish the {feed} feed into raw.{feed}",
+        schedule=CronTriggerTimetable("0 2 * * *", timezone=PIPELINE_TZ),
+        start_date=START_DATE,
+        # Each run processes whatever the inbox holds; an old logical date has nothing of its own to
+        # load, so missed nights are not replayed.
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["sco-green", "ingest", feed],
+        params={"inbox": None},
+        doc_md=__doc__,
+    )
+    def ingest() -> None:
+        @task
+        @records_cause
+        def land_files() -> list[dict[str, Any]]:
+            from sco_green import pipeline, warehouse
+
+            context = get_current_context()
+            url = warehouse.warehouse_url()
+            warehouse.bootstrap(url)
+            return pipeline.land(feed, inbox_from(context), url)
+
+        @task
+        @records_cause
+        def validate_files(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            from sco_green import pipeline, warehouse
+
+            return pipeline.validate(entries, warehouse.warehouse_url())
+
+        @task(outlets=[RAW_ASSETS[feed]])
+        @records_cause
+        def publish_files(entries: list[dict[str, Any]]) -> dict[str, Any]:
+            from sco_green import pipeline, warehouse
+
+            context = get_current_context()
+            return pipeline.publish(entries, warehouse.warehouse_url(), feed, logical_day(context))
+
+        publish_files(validate_files(land_files()))
+
+    return ingest()
