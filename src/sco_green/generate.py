@@ -151,19 +151,20 @@ def write_members(out: Path, rng: random.Random, scale: Scale, cycle: int, fault
                  ";".join(m.fields), m.joined_on.isoformat()]
             )
         if faults and cycle == 1:
-            good = [snap.isoformat(), "", "Bad Row Ltd.", "坏数据", "enterprise", "CHN", "green_services", "2025-10-01"]
-            for rule, row in _member_fault_rows(snap, good).items():
-                del rule
-                w.writerow(row)
+            for rows in member_fault_rows(snap).values():
+                w.writerows(rows)
     return path
 
 
-def _member_fault_rows(snap: date, good: list[str]) -> dict[str, list[str]]:
-    def bad(i: int, column: str, value: str) -> list[str]:
+def member_fault_rows(snap: date) -> dict[str, list[list[str]]]:
+    """For each members rule, rows that break that rule and no other."""
+    good = [snap.isoformat(), "", "Bad Row Ltd.", "坏数据", "enterprise", "CHN", "green_services", "2025-10-01"]
+
+    def bad(i: int, column: str, value: str) -> list[list[str]]:
         row = list(good)
         row[1] = f"BAD-{i:02d}"
         row[MEMBERS.column_names.index(column)] = value
-        return row
+        return [row]
 
     return {
         "M01": bad(1, "snapshot_date", (snap - timedelta(days=1)).isoformat()),
@@ -242,8 +243,8 @@ def write_trade(out: Path, rng: random.Random, scale: Scale, cycle: int, faults:
         for (year, reporter, flow, version, hs6), (value, weight) in sorted(wld.items()):
             w.writerow([year, reporter, "WLD", flow, version, hs6, f"{value:.2f}", f"{weight:.0f}", "0"])
         if faults:
-            for row in _trade_fault_rows(corrected=fixed):
-                w.writerow(row)
+            for rows in trade_fault_rows(corrected=fixed).values():
+                w.writerows(rows)
     paths.append(main)
     if cycle >= 2:
         paths.append(_write_trade_revisions(out, faults))
@@ -265,9 +266,10 @@ def write_trade(out: Path, rng: random.Random, scale: Scale, cycle: int, faults:
     return paths
 
 
-def _trade_fault_rows(corrected: bool) -> list[list[str]]:
+def trade_fault_rows(corrected: bool = False) -> dict[str, list[list[str]]]:
+    """For each trade rule, rows that break that rule and no other (``corrected``: the fixed versions)."""
     good = ["2025", "KAZ", "CHN", "X", "HS2022", "854143", "1000.00", "100", "0"]
-    rows = []
+    rows: dict[str, list[list[str]]] = {}
     faults = {
         "T01": (0, "1999"),
         "T02": (1, "KZX"),
@@ -285,11 +287,9 @@ def _trade_fault_rows(corrected: bool) -> list[list[str]]:
         row[5] = f"9{i}0000"
         if not corrected:
             row[col] = value
-        del rule
-        rows.append(row)
+        rows[rule] = [row]
     pair = ["2025", "KGZ", "MMR", "M", "HS2022", "870380", "55000.00", "20000", "0"]
-    rows.append(pair)
-    rows.append(list(pair) if not corrected else pair[:5] + ["850760", "700.00", "50", "0"])
+    rows["T10"] = [pair, list(pair) if not corrected else pair[:5] + ["850760", "700.00", "50", "0"]]
     return rows
 
 
@@ -353,7 +353,8 @@ def _tickets(rng: random.Random, park: str, half: int, count: int) -> Iterator[l
         ]
 
 
-def _ticket_fault_rows(park: str) -> list[list[str]]:
+def ticket_fault_rows(park: str = "ZIYA") -> dict[str, list[list[str]]]:
+    """For each recycling rule, rows that break that rule and no other."""
     good = [park, "", "ENT-0001", "IN", "weee", "废冰箱", "2025-03-10T09:00:00+08:00",
             "2025-03-10T09:20:00+08:00", "12000", "9000", "", "3000", "", "", "CHN", "CHN", "OK"]
     cols = RECYCLING.column_names
@@ -365,21 +366,20 @@ def _ticket_fault_rows(park: str) -> list[list[str]]:
             row[cols.index(column)] = value
         return row
 
-    return [
-        bad(1, park_id="NOWHERE"),
-        bad(2, ticket_no=""),
-        bad(3, direction="SIDEWAYS"),
-        bad(4, segment="plastics"),
-        bad(5, weigh_out_at="2025-03-10T08:00:00+08:00"),
-        bad(6, tare_kg="-5", net_kg="12005"),
-        bad(7, net_kg="2500"),
-        bad(8, hw_code="HW-49", manifest_no="MF1"),
-        bad(9, hw_code="900-052-31"),
-        bad(10, origin_iso3="CN"),
-        bad(11, status="CANCELLED"),
-        bad(12),
-        bad(12),
-    ]
+    return {
+        "R01": [bad(1, park_id="NOWHERE")],
+        "R02": [bad(2, ticket_no="")],
+        "R03": [bad(3, direction="SIDEWAYS")],
+        "R04": [bad(4, segment="plastics")],
+        "R05": [bad(5, weigh_out_at="2025-03-10T08:00:00+08:00")],
+        "R06": [bad(6, tare_kg="-5", net_kg="12005")],
+        "R07": [bad(7, net_kg="2500")],
+        "R08": [bad(8, hw_code="HW-49", manifest_no="MF1")],
+        "R09": [bad(9, hw_code="900-052-31")],
+        "R10": [bad(10, origin_iso3="CN")],
+        "R11": [bad(11, status="CANCELLED")],
+        "R12": [bad(12), bad(12)],
+    }
 
 
 def write_recycling(out: Path, rng: random.Random, scale: Scale, cycle: int, faults: bool) -> list[Path]:
@@ -394,8 +394,8 @@ def write_recycling(out: Path, rng: random.Random, scale: Scale, cycle: int, fau
                 for row in _tickets(random.Random(f"{rng.random()}{park}{half}"), park, half, scale.tickets_per_park_half):
                     w.writerow(row)
                 if faults and half == 1:
-                    for row in _ticket_fault_rows(park):
-                        w.writerow(row)
+                    for rows in ticket_fault_rows(park).values():
+                        w.writerows(rows)
             paths.append(path)
     if cycle >= 2:
         paths.append(_write_month_edges_and_void(out))

@@ -341,3 +341,10 @@ def _record_freshness(conn: psycopg.Connection, feed_name: str, logical: date, n
             ),
         ),
     )
+
+
+def ingest_feed(feed_name: str, inbox: str | Path, url: str, logical: date) -> list[dict[str, Any]]:
+    """The three stages of one feed's DAG in sequence (benchmarks and tests outside Airflow)."""
+    entries = validate(land(feed_name, inbox, url), url)
+    publish(entries, url, feed_name, logical)
+    return entries

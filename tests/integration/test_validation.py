@@ -1,0 +1,152 @@
+"""Every contract rule as a GX expectation: one known bad row per rule, block, warn, audit rows."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from expectations.suites import rules_for
+from sco_green.feeds import FEEDS, TRADE
+from sco_green.generate import generate, member_fault_rows, ticket_fault_rows, trade_fault_rows
+from sco_green.pipeline import ingest_feed, land, validate
+from sco_green.validation import ValidationFailed
+from tests.conftest import write_csv
+
+DAY = date(2025, 12, 29)
+CLEAN_FILES = {
+    "members": "members/members_20251229.csv",
+    "trade": "trade/trade_2020_2025_r0.csv",
+    "recycling": "recycling/tickets_BATKEN_2025H1.csv",
+}
+FAULTS = {
+    **{rule: ("members", rows) for rule, rows in member_fault_rows(DAY).items()},
+    **{rule: ("trade", rows) for rule, rows in trade_fault_rows().items()},
+    **{rule: ("recycling", rows) for rule, rows in ticket_fault_rows().items()},
+}
+
+
+@pytest.fixture(scope="module")
+def clean_inbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("clean")
+    generate(root, cycle=1)
+    return root
+
+
+def _clean_rows(clean_inbox: Path, feed: str) -> tuple[list[str], list[list[str]]]:
+    with open(clean_inbox / CLEAN_FILES[feed], encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    return rows[0], rows[1:120]
+
+
+def test_every_contract_rule_id_has_a_fault_row() -> None:
+    ids = {f"M0{i}" for i in range(1, 8)} | {f"T{i:02d}" for i in range(1, 11)} | {f"R{i:02d}" for i in range(1, 13)}
+    assert set(FAULTS) == ids
+    declared = {r.rule_id for feed in FEEDS for r in rules_for(feed, "members_20251229.csv")}
+    assert ids <= declared
+
+
+@pytest.mark.parametrize("rule_id", sorted(FAULTS))
+def test_one_bad_row_is_quarantined_with_exactly_its_rule(
+    rule_id: str, clean_inbox: Path, tmp_path: Path, db: psycopg.Connection, warehouse_url: str
+) -> None:
+    feed, bad_rows = FAULTS[rule_id]
+    header, rows = _clean_rows(clean_inbox, feed)
+    write_csv(tmp_path / CLEAN_FILES[feed], header, rows + bad_rows)
+    ingest_feed(feed, tmp_path, warehouse_url, DAY)
+    status, rows_in, loaded, quarantined = db.execute(
+        "SELECT status, rows_in, rows_loaded, rows_quarantined FROM audit.load_ledger"
+    ).fetchone()
+    assert status == "loaded"
+    assert (rows_in, loaded, quarantined) == (len(rows) + len(bad_rows), len(rows), len(bad_rows))
+    got = db.execute("SELECT row_number, rules FROM audit.quarantine ORDER BY row_number").fetchall()
+    expected_rows = list(range(len(rows) + 1, len(rows) + len(bad_rows) + 1))
+    assert got == [(n, [rule_id]) for n in expected_rows]
+    raw = db.execute("SELECT raw FROM audit.quarantine ORDER BY row_number").fetchone()[0]
+    assert raw == {k: (v if v != "" else None) for k, v in zip(header, bad_rows[0], strict=True)}
+    counted = db.execute(
+        "SELECT unexpected_count FROM audit.validation_results WHERE observed->>'rule_id' = %s", (rule_id,)
+    ).fetchone()[0]
+    assert counted == len(bad_rows)
+
+
+@pytest.mark.parametrize("feed", sorted(CLEAN_FILES))
+def test_clean_file_quarantines_nothing_and_records_every_expectation(
+    feed: str, clean_inbox: Path, tmp_path: Path, db: psycopg.Connection, warehouse_url: str
+) -> None:
+    header, rows = _clean_rows(clean_inbox, feed)
+    write_csv(tmp_path / CLEAN_FILES[feed], header, rows)
+    ingest_feed(feed, tmp_path, warehouse_url, DAY)
+    assert db.execute("SELECT count(*) FROM audit.quarantine").fetchone()[0] == 0
+    results = db.execute(
+        "SELECT l.load_id, count(*), bool_and(v.success) FROM audit.validation_results v "
+        "JOIN audit.load_ledger l USING (load_id) GROUP BY 1"
+    ).fetchall()
+    assert len(results) == 1
+    assert results[0][1] == len(rules_for(feed, Path(CLEAN_FILES[feed]).name))
+    assert results[0][2] is True
+
+
+def _trade(i: int, **changes: str) -> list[str]:
+    row = dict(zip(TRADE.column_names, ["2024", "CHN", "KAZ", "X", "HS2022", f"{850000 + i:06d}", "100.00", "10", "0"]))
+    row.update(changes)
+    return list(row.values())
+
+
+def test_more_than_twenty_percent_bad_blocks_the_whole_file(
+    tmp_path: Path, db: psycopg.Connection, warehouse_url: str
+) -> None:
+    rows = [_trade(i) for i in range(10)] + [_trade(90 + i, flow="Q") for i in range(3)]
+    write_csv(tmp_path / "trade" / "trade_blocked.csv", list(TRADE.column_names), rows)
+    ingest_feed("trade", tmp_path, warehouse_url, DAY)
+    status, rows_in, loaded, quarantined, reason = db.execute(
+        "SELECT status, rows_in, rows_loaded, rows_quarantined, reason FROM audit.load_ledger"
+    ).fetchone()
+    assert (status, rows_in, loaded, quarantined) == ("blocked", 13, 0, 3)
+    assert "20%" in reason
+    assert db.execute("SELECT count(*) FROM raw.trade").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM audit.quarantine").fetchone()[0] == 3
+
+
+def test_exactly_twenty_percent_bad_still_publishes(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
+    rows = [_trade(i) for i in range(8)] + [_trade(90 + i, flow="Q") for i in range(2)]
+    write_csv(tmp_path / "trade" / "trade_edge.csv", list(TRADE.column_names), rows)
+    ingest_feed("trade", tmp_path, warehouse_url, DAY)
+    assert db.execute("SELECT status, rows_loaded FROM audit.load_ledger").fetchone() == ("loaded", 8)
+
+
+def test_unit_value_outlier_warns_and_still_publishes(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
+    rows = [_trade(i, hs6="854143", partner_iso3=p) for i, p in enumerate(("KAZ", "RUS", "UZB", "KGZ", "TJK"))]
+    rows.append(_trade(9, hs6="854143", partner_iso3="PAK", trade_value_usd="1000000.00", net_weight_kg="10"))
+    write_csv(tmp_path / "trade" / "trade_outlier.csv", list(TRADE.column_names), rows)
+    ingest_feed("trade", tmp_path, warehouse_url, DAY)
+    assert db.execute("SELECT status, rows_loaded, rows_quarantined FROM audit.load_ledger").fetchone() == (
+        "loaded", 6, 0
+    )
+    warn = db.execute(
+        "SELECT severity, success, unexpected_count FROM audit.validation_results "
+        "WHERE observed->>'rule_id' = 'unit_value_outlier'"
+    ).fetchone()
+    assert warn == ("warn", False, 1)
+
+
+def test_feed_without_new_file_for_three_days_is_warned(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
+    write_csv(tmp_path / "trade" / "trade_a.csv", list(TRADE.column_names), [_trade(1)])
+    ingest_feed("trade", tmp_path, warehouse_url, date(2025, 12, 1))
+    ingest_feed("trade", tmp_path, warehouse_url, date(2025, 12, 4))
+    fresh = "SELECT observed FROM audit.validation_results WHERE observed->>'rule_id' = 'feed_freshness'"
+    assert db.execute(fresh).fetchall() == []
+    ingest_feed("trade", tmp_path, warehouse_url, date(2025, 12, 5))
+    [(observed,)] = db.execute(fresh).fetchall()
+    assert observed["days_without_new_file"] == 4 and observed["last_new_file"] == "2025-12-01"
+
+
+def test_gx_error_fails_validation_instead_of_passing(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
+    write_csv(tmp_path / "trade" / "trade_a.csv", list(TRADE.column_names), [_trade(1)])
+    entries = land("trade", tmp_path, warehouse_url)
+    db.execute("DROP FUNCTION sco_util.is_int(text)")
+    with pytest.raises(ValidationFailed, match="could not run"):
+        validate(entries, warehouse_url)
