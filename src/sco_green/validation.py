@@ -77,7 +77,9 @@ def _datasource(context: Any, url: str) -> Any:
         context.data_sources.delete(name)
     except (KeyError, ValueError, LookupError, Exception):  # noqa: BLE001 - GX not-found types vary
         pass
-    return context.data_sources.add_postgres(name, connection_string=conn_str)
+    # The generic SQL datasource: GX's postgres one insists on a TCP host, and the embedded
+    # warehouse is reached through a unix socket.
+    return context.data_sources.add_sql(name, connection_string=conn_str)
 
 
 def _exception_message(info: dict[str, Any]) -> str | None:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
@@ -86,6 +87,7 @@ def embedded_warehouse(pgdata: Path) -> Iterator[str]:
         yield server.get_uri()
     finally:
         server.cleanup()
+        atexit.unregister(server._cleanup)  # already stopped; its exit hook would only log noise
         signal.signal(signal.SIGTERM, previous)
 
 
