@@ -1,12 +1,12 @@
 with
 
 source as (
-    select * from {{ source('members', 'members') }}
+    select * from {{ source('raw', 'members') }}
 ),
 
-ledger as (
+current_loads as (
     select load_id from {{ source('audit', 'load_ledger') }}
-    where status = 'loaded'
+    where feed = 'members' and status = 'loaded'
 ),
 
 final as (
@@ -20,10 +20,14 @@ final as (
         source.name_zh,
         source.member_type,
         source.country_iso3,
-        source.fields as fields_raw,
+        array(
+            select distinct btrim(field_name)
+            from unnest(string_to_array(source.fields, ';')) as field_name
+            order by 1
+        ) as fields,
         source.joined_on
     from source
-    inner join ledger on source.load_id = ledger.load_id
+    inner join current_loads on source.load_id = current_loads.load_id
 )
 
 select * from final

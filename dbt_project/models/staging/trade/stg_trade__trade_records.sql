@@ -1,0 +1,31 @@
+with
+
+source as (
+    select * from {{ source('raw', 'trade') }}
+),
+
+current_loads as (
+    select load_id from {{ source('audit', 'load_ledger') }}
+    where feed = 'trade' and status = 'loaded'
+),
+
+final as (
+    select
+        source.load_id,
+        source.file_name,
+        source.source_row,
+        source.year,
+        source.reporter_iso3,
+        source.partner_iso3,
+        source.flow,
+        source.hs_version,
+        source.hs6,
+        source.trade_value_usd,
+        source.net_weight_kg,
+        source.revision,
+        source.partner_iso3 = 'WLD' as is_world_aggregate
+    from source
+    inner join current_loads on source.load_id = current_loads.load_id
+)
+
+select * from final
