@@ -1,14 +1,35 @@
-"""The build DAG: dbt over the freshly published raw tables, scheduled on the feeds' Assets."""
+"""The build DAG: dbt through Cosmos over the freshly published raw tables, then publish.
+
+Scheduled on the three raw Assets. Cosmos renders one task per dbt node from the
+precomputed manifest (``dbt_project/target/manifest.json``, written by
+``sco_green.dbt_runner.ensure_manifest``); each model task runs ``dbt build`` for
+that model, i.e. the model and its data and unit tests. Marts are built into
+``marts_build``; ``publish_marts`` swaps them in only when every task succeeded.
+"""
 
 from __future__ import annotations
 
+import os
+
 from airflow.sdk import DAG, dag, task
+from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
 from sco_green.assets import MARTS_ASSET, RAW_ASSETS
-from sco_green.dag_support import DEFAULT_ARGS, START_DATE, records_cause
+from sco_green.dag_support import DEFAULT_ARGS, START_DATE
+from sco_green.dbt_runner import dbt_env
+from sco_green.marts_publish import BUILD
+from sco_green.paths import dbt_project_dir
 
 
 def build_warehouse_dag() -> DAG:
+    project = dbt_project_dir()
+    # Task processes re-import this file: give dbt's profile the warehouse named by
+    # WAREHOUSE_URL (an environment mapping only; nothing is connected to at parse time).
+    if os.environ.get("WAREHOUSE_URL"):
+        for key, value in dbt_env().items():
+            os.environ.setdefault(key, value)
+
     @dag(
         dag_id="build_warehouse",
         description="dbt seeds, staging, marts and tests over raw; publishes marts only when all tests pass",
@@ -16,17 +37,44 @@ def build_warehouse_dag() -> DAG:
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
-        default_args={**DEFAULT_ARGS, "retries": 0},
+        default_args={**DEFAULT_ARGS, "retries": 1},
         tags=["sco-green", "dbt"],
+        doc_md=__doc__,
     )
     def build() -> None:
+        @task
+        def prepare_profile() -> None:
+            """Fail early, with a clear cause, when the warehouse is not reachable."""
+            from sco_green import warehouse
+
+            warehouse.bootstrap(warehouse.warehouse_url())
+
+        dbt = DbtTaskGroup(
+            group_id="dbt",
+            project_config=ProjectConfig(
+                dbt_project_path=project,
+                manifest_path=project / "target" / "manifest.json",
+                project_name="sco_green",
+            ),
+            profile_config=ProfileConfig(
+                profile_name="sco_green",
+                target_name="warehouse",
+                profiles_yml_filepath=project / "profiles.yml",
+            ),
+            execution_config=ExecutionConfig(
+                execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER
+            ),
+            render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD),
+            operator_args={"vars": {"marts_schema": BUILD}, "install_deps": False},
+            default_args={"retries": 0},
+        )
+
         @task(outlets=[MARTS_ASSET])
-        @records_cause
-        def dbt_build() -> None:
-            from sco_green.dbt_runner import run_dbt
+        def publish_marts() -> list[str]:
+            from sco_green.marts_publish import publish_marts as swap
 
-            run_dbt(["build"])
+            return swap()
 
-        dbt_build()
+        prepare_profile() >> dbt >> publish_marts()
 
     return build()

@@ -6,12 +6,10 @@ at import time (the DAG processor parses these files every few seconds).
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pendulum
 
@@ -20,14 +18,24 @@ START_DATE = pendulum.datetime(2025, 9, 1, tz=PIPELINE_TZ)
 OWNER = "sco-green-data"
 CAUSE_FILE_ENV = "SCO_GREEN_CAUSE_FILE"
 
+def record_failure_cause(context: dict[str, Any]) -> None:
+    """on_failure_callback: leave the failing task's one-line cause where the CLI reads it."""
+    target = os.environ.get(CAUSE_FILE_ENV)
+    if not target:
+        return
+    exc = context.get("exception")
+    ti = context.get("task_instance") or context.get("ti")
+    lines = str(exc).strip().splitlines() if exc else []
+    text = lines[0] if lines else (type(exc).__name__ if exc else "failed")
+    Path(target).write_text(f"{getattr(ti, 'task_id', 'task')}: {text}\n", encoding="utf-8")
+
+
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": OWNER,
     "retries": 2,
     "retry_delay": timedelta(seconds=5),
+    "on_failure_callback": record_failure_cause,
 }
-
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 def logical_day(context: dict[str, Any]) -> date:
     """The cycle's date in the pipeline's time zone (the nightly run at 02:00 Shanghai)."""
@@ -45,21 +53,3 @@ def inbox_from(context: dict[str, Any]) -> Path:
     if not path.is_dir():
         raise FileNotFoundError(f"inbox {path} is not a directory")
     return path
-
-
-def records_cause(func: F) -> F:
-    """Write a failing task's one-line cause where the CLI can read it, then re-raise."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except Exception as exc:
-            target = os.environ.get(CAUSE_FILE_ENV)
-            if target:
-                lines = str(exc).strip().splitlines()
-                text = lines[0] if lines else type(exc).__name__
-                Path(target).write_text(f"{func.__name__}: {text}\n", encoding="utf-8")
-            raise
-
-    return wrapper  # type: ignore[return-value]

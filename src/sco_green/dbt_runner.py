@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from sco_green.paths import dbt_project_dir
 from sco_green.warehouse import url_parts, warehouse_url
@@ -29,13 +30,31 @@ def apply_dbt_env(url: str | None = None) -> None:
     os.environ.update(dbt_env(url))
 
 
-def run_dbt(args: Sequence[str], url: str | None = None) -> None:
+def ensure_manifest() -> Path:
+    """Write target/manifest.json for Cosmos when it is missing or older than the project files.
+
+    ``dbt parse`` needs no warehouse connection; partial parsing keeps it to a second or two.
+    """
+    project = dbt_project_dir()
+    manifest = project / "target" / "manifest.json"
+    sources = [p for p in project.rglob("*") if p.suffix in (".sql", ".yml", ".csv") and "target" not in p.parts]
+    newest = max(p.stat().st_mtime for p in sources)
+    if manifest.exists() and manifest.stat().st_mtime >= newest:
+        return manifest
+    for key, value in dbt_env("postgresql://parse@localhost:5432/parse").items():
+        os.environ.setdefault(key, value)
+    run_dbt(["parse", "--quiet"], url=None, env_ready=True)
+    return manifest
+
+
+def run_dbt(args: Sequence[str], url: str | None = None, *, env_ready: bool = False) -> None:
     """Invoke dbt in-process; raise DbtFailed with the first failing node's message."""
     from dbt.cli.main import dbtRunner
 
-    apply_dbt_env(url)
+    if not env_ready:
+        apply_dbt_env(url)
     project = str(dbt_project_dir())
-    result = dbtRunner().invoke([*args, "--project-dir", project, "--profiles-dir", project])
+    result = dbtRunner().invoke([args[0], "--project-dir", project, "--profiles-dir", project, *args[1:]])
     if result.success:
         return
     if result.exception is not None:

@@ -8,7 +8,7 @@ from airflow.sdk import DAG, dag, get_current_context, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from sco_green.assets import RAW_ASSETS
-from sco_green.dag_support import DEFAULT_ARGS, PIPELINE_TZ, START_DATE, inbox_from, logical_day, records_cause
+from sco_green.dag_support import DEFAULT_ARGS, PIPELINE_TZ, START_DATE, inbox_from, logical_day
 
 
 def build_ingest_dag(feed: str) -> DAG:
@@ -28,7 +28,6 @@ def build_ingest_dag(feed: str) -> DAG:
     )
     def ingest() -> None:
         @task
-        @records_cause
         def land_files() -> list[dict[str, Any]]:
             from sco_green import pipeline, warehouse
 
@@ -38,14 +37,12 @@ def build_ingest_dag(feed: str) -> DAG:
             return pipeline.land(feed, inbox_from(context), url)
 
         @task
-        @records_cause
         def validate_files(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
             from sco_green import pipeline, warehouse
 
             return pipeline.validate(entries, warehouse.warehouse_url())
 
         @task(outlets=[RAW_ASSETS[feed]])
-        @records_cause
         def publish_files(entries: list[dict[str, Any]]) -> dict[str, Any]:
             from sco_green import pipeline, warehouse
 

@@ -50,7 +50,12 @@ def configure_airflow(var: Path | None = None) -> Path:
     os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}")
     os.environ.setdefault("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "False")
     os.environ.setdefault("AIRFLOW__LOGGING__BASE_LOG_FOLDER", str(home / "logs"))
+    # No telemetry: the pipeline runs offline and must not wait on outside hosts.
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
+    os.environ.setdefault("AIRFLOW__USAGE_DATA_COLLECTION__ENABLED", "False")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("SCARF_ANALYTICS", "false")
     os.environ.setdefault("XDG_RUNTIME_DIR", str(var))
     from importlib.metadata import version
 
@@ -119,6 +124,10 @@ def run_cycle(inbox: Path, logical: date, *, echo=print, dag_ids: tuple[str, ...
     when = pendulum.datetime(logical.year, logical.month, logical.day, 2, tz=PIPELINE_TZ)
     outcomes = []
     with output_to(log_path):
+        from sco_green.dbt_runner import apply_dbt_env, ensure_manifest
+
+        apply_dbt_env()
+        ensure_manifest()
         dags = load_dags(dag_ids)
     for dag_id in dag_ids:
         started = time.monotonic()

@@ -1,0 +1,50 @@
+"""Write-audit-publish for marts: dbt builds and tests in ``marts_build``; publishing
+swaps it with ``marts`` in one transaction, so readers see yesterday's marts or
+tonight's, never a mix, and a failed test leaves yesterday's in place.
+
+After the swap ``marts_build`` holds the previous marts, which is what the next
+night's build starts from.
+"""
+
+from __future__ import annotations
+
+from psycopg import sql
+
+from sco_green.warehouse import connect
+
+PUBLISHED = "marts"
+BUILD = "marts_build"
+MART_TABLES = (
+    "fct_trade",
+    "rpt_country_green_trade",
+    "fct_recycling_tickets",
+    "rpt_park_recycling_monthly",
+    "dim_members",
+    "rpt_alliance_members",
+    "rpt_alliance_fields",
+)
+
+
+class PublishRefused(RuntimeError):
+    """The build schema is not complete; nothing was swapped."""
+
+
+def publish_marts(url: str | None = None) -> list[str]:
+    with connect(url) as conn, conn.transaction():
+        built = {
+            r[0]
+            for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (BUILD,)
+            ).fetchall()
+        }
+        missing = [t for t in MART_TABLES if t not in built]
+        if missing:
+            raise PublishRefused(f"{BUILD} lacks {', '.join(missing)}; marts left as they were")
+        conn.execute("SELECT pg_advisory_xact_lock(7322002)")
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(PUBLISHED)))
+        conn.execute(
+            sql.SQL("ALTER SCHEMA {} RENAME TO marts_swap").format(sql.Identifier(PUBLISHED))
+        )
+        conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(BUILD), sql.Identifier(PUBLISHED)))
+        conn.execute(sql.SQL("ALTER SCHEMA marts_swap RENAME TO {}").format(sql.Identifier(BUILD)))
+    return list(MART_TABLES)
