@@ -1,4 +1,7 @@
-"""Airflow DAG: Nightly ingest of the members feed (inbox/members/*.csv) into raw.members; see sco_green.ingest_dag."""
+"""Airflow DAG ingest_members: nightly land, validate and publish of inbox/members/*.csv into raw.members.
+
+The tasks live in sco_green.ingest_dag; this file only names the feed.
+"""
 
 from sco_green.ingest_dag import build_ingest_dag
 

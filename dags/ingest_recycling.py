@@ -1,4 +1,7 @@
-"""Airflow DAG: Nightly ingest of the recycling feed (inbox/recycling/*.csv) into raw.recycling; see sco_green.ingest_dag."""
+"""Airflow DAG ingest_recycling: nightly land, validate and publish of inbox/recycling/*.csv into raw.recycling.
+
+The tasks live in sco_green.ingest_dag; this file only names the feed.
+"""
 
 from sco_green.ingest_dag import build_ingest_dag
 

@@ -1,4 +1,7 @@
-"""Airflow DAG: Nightly ingest of the trade feed (inbox/trade/*.csv) into raw.trade; see sco_green.ingest_dag."""
+"""Airflow DAG ingest_trade: nightly land, validate and publish of inbox/trade/*.csv into raw.trade.
+
+The tasks live in sco_green.ingest_dag; this file only names the feed.
+"""
 
 from sco_green.ingest_dag import build_ingest_dag
 

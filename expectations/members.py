@@ -11,9 +11,7 @@ from sco_green import reference
 def members_rules(file_date: date | None) -> list[Rule]:
     """The members suite; ``file_date`` is the date in the file name (None when it has none)."""
     expected = f"DATE {literal(file_date.isoformat())}" if file_date else "NULL::date"
-    fields = (
-        "(SELECT array_agg(btrim(f)) FROM unnest(string_to_array(fields, ';')) AS f)"
-    )
+    fields = "(SELECT array_agg(btrim(f)) FROM unnest(string_to_array(fields, ';')) AS f)"
     return [
         Rule(
             "M01",

@@ -25,19 +25,14 @@ def trade_rules() -> list[Rule]:
             "T01",
             BLOCK,
             "year is an integer in 2000..2100",
-            where(
-                "CASE WHEN sco_util.is_int(year) THEN year::bigint NOT BETWEEN 2000 AND 2100 ELSE true END"
-            ),
+            where("CASE WHEN sco_util.is_int(year) THEN year::bigint NOT BETWEEN 2000 AND 2100 ELSE true END"),
         ),
         Rule("T02", BLOCK, "reporter_iso3 is an ISO alpha-3 code", where(not_in("reporter_iso3", iso))),
         Rule(
             "T03",
             BLOCK,
             "partner_iso3 is an ISO alpha-3 code or WLD, and not the reporter",
-            where(
-                f"({not_in('partner_iso3', iso | {'WLD'})} "
-                "OR partner_iso3 IS NOT DISTINCT FROM reporter_iso3)"
-            ),
+            where(f"({not_in('partner_iso3', iso | {'WLD'})} OR partner_iso3 IS NOT DISTINCT FROM reporter_iso3)"),
         ),
         Rule("T04", BLOCK, "flow is M (import) or X (export)", where(not_in("flow", ["M", "X"]))),
         Rule(

@@ -72,3 +72,13 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: st
         writer.writerow(header)
         writer.writerows(rows)
     return path
+
+
+def trade_row(i: int, **changes: str) -> list[str]:
+    """A valid trade record whose key differs by ``i``; ``changes`` override cells by column name."""
+    from sco_green.feeds import TRADE
+
+    values = ["2024", "CHN", "KAZ", "X", "HS2022", f"{850000 + i:06d}", "100.00", "10", "0"]
+    row = dict(zip(TRADE.column_names, values, strict=True))
+    row.update(changes)
+    return list(row.values())

@@ -57,7 +57,7 @@ def _ledger_summary(since_load_id: int) -> str:
         ).fetchall()
     if not rows:
         return "no new files"
-    return ", ".join(f"{n} {status} ({loaded} rows, {quarantined} quarantined)" for status, n, loaded, quarantined in rows)
+    return ", ".join(f"{n} {status} ({loaded} rows, {bad} quarantined)" for status, n, loaded, bad in rows)
 
 
 def _max_load_id() -> int:

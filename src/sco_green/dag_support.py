@@ -18,6 +18,7 @@ START_DATE = pendulum.datetime(2025, 9, 1, tz=PIPELINE_TZ)
 OWNER = "sco-green-data"
 CAUSE_FILE_ENV = "SCO_GREEN_CAUSE_FILE"
 
+
 def record_failure_cause(context: dict[str, Any]) -> None:
     """on_failure_callback: leave the failing task's one-line cause where the CLI reads it."""
     target = os.environ.get(CAUSE_FILE_ENV)
@@ -36,6 +37,7 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_delay": timedelta(seconds=5),
     "on_failure_callback": record_failure_cause,
 }
+
 
 def logical_day(context: dict[str, Any]) -> date:
     """The cycle's date in the pipeline's time zone (the nightly run at 02:00 Shanghai)."""

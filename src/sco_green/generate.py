@@ -147,8 +147,16 @@ def write_members(out: Path, rng: random.Random, scale: Scale, cycle: int, fault
         w.writerow(MEMBERS.column_names)
         for m in _member_snapshot(_members(random.Random(rng.random()), scale.members), cycle):
             w.writerow(
-                [snap.isoformat(), m.member_id, m.name_en, m.name_zh, m.member_type, m.country_iso3,
-                 ";".join(m.fields), m.joined_on.isoformat()]
+                [
+                    snap.isoformat(),
+                    m.member_id,
+                    m.name_en,
+                    m.name_zh,
+                    m.member_type,
+                    m.country_iso3,
+                    ";".join(m.fields),
+                    m.joined_on.isoformat(),
+                ]
             )
         if faults and cycle == 1:
             for rows in member_fault_rows(snap).values():
@@ -259,8 +267,10 @@ def write_trade(out: Path, rng: random.Random, scale: Scale, cycle: int, faults:
                 bw.writerow(["2025", "CHN", "KAZ", "X", "HS2022", "854143", "10.00", "1"])
             latin = out / "trade" / "trade_legacy_latin1.csv"
             latin.write_bytes(
-                (",".join(TRADE.column_names) + "\r\n2025,CHN,KAZ,X,HS2022,854143,10.00,1,0\r\n"
-                 "# caf\xe9 \xa3 \xff\xfe\r\n").encode("latin-1")
+                (
+                    ",".join(TRADE.column_names) + "\r\n2025,CHN,KAZ,X,HS2022,854143,10.00,1,0\r\n"
+                    "# caf\xe9 \xa3 \xff\xfe\r\n"
+                ).encode("latin-1")
             )
             paths += [broken, latin]
     return paths
@@ -317,7 +327,7 @@ def _tickets(rng: random.Random, park: str, half: int, count: int) -> Iterator[l
     offset = PARK_OFFSETS[park]
     segments = reference.recycling_segments()
     start = datetime(TICKET_YEAR, 1 if half == 1 else 7, 1, tzinfo=offset)
-    span = (datetime(TICKET_YEAR, 7 if half == 1 else 12, 31 if half == 2 else 1, 23, 0, tzinfo=offset) - start)
+    span = datetime(TICKET_YEAR, 7 if half == 1 else 12, 31 if half == 2 else 1, 23, 0, tzinfo=offset) - start
     seconds = int(span.total_seconds())
     for i in range(count):
         segment = segments[rng.randrange(len(segments))]
@@ -355,8 +365,25 @@ def _tickets(rng: random.Random, park: str, half: int, count: int) -> Iterator[l
 
 def ticket_fault_rows(park: str = "ZIYA") -> dict[str, list[list[str]]]:
     """For each recycling rule, rows that break that rule and no other."""
-    good = [park, "", "ENT-0001", "IN", "weee", "废冰箱", "2025-03-10T09:00:00+08:00",
-            "2025-03-10T09:20:00+08:00", "12000", "9000", "", "3000", "", "", "CHN", "CHN", "OK"]
+    good = [
+        park,
+        "",
+        "ENT-0001",
+        "IN",
+        "weee",
+        "废冰箱",
+        "2025-03-10T09:00:00+08:00",
+        "2025-03-10T09:20:00+08:00",
+        "12000",
+        "9000",
+        "",
+        "3000",
+        "",
+        "",
+        "CHN",
+        "CHN",
+        "OK",
+    ]
     cols = RECYCLING.column_names
 
     def bad(n: int, **changes: str) -> list[str]:
@@ -391,8 +418,8 @@ def write_recycling(out: Path, rng: random.Random, scale: Scale, cycle: int, fau
             handle, w = _writer(path, encoding)
             with handle:
                 w.writerow(RECYCLING.column_names)
-                for row in _tickets(random.Random(f"{rng.random()}{park}{half}"), park, half, scale.tickets_per_park_half):
-                    w.writerow(row)
+                ticket_rng = random.Random(f"{rng.random()}{park}{half}")
+                w.writerows(_tickets(ticket_rng, park, half, scale.tickets_per_park_half))
                 if faults and half == 1:
                     for rows in ticket_fault_rows(park).values():
                         w.writerows(rows)
@@ -408,9 +435,27 @@ def _write_month_edges_and_void(out: Path) -> Path:
     handle, w = _writer(path)
     with handle:
         w.writerow(RECYCLING.column_names)
-        base = ["ZIYA", "", "ENT-0042", "IN", "waste_paper", "废纸箱", "", "", "15000", "10000", "", "5000",
-                "", "", "CHN", "CHN", "OK"]
-        edge_local = base[:1] + ["EDGE-1"] + base[2:6] + ["2025-01-31T23:10:00+08:00", "2025-01-31T23:30:00+08:00"] + base[8:]
+        base = [
+            "ZIYA",
+            "",
+            "ENT-0042",
+            "IN",
+            "waste_paper",
+            "废纸箱",
+            "",
+            "",
+            "15000",
+            "10000",
+            "",
+            "5000",
+            "",
+            "",
+            "CHN",
+            "CHN",
+            "OK",
+        ]
+        edge_local = base[:1] + ["EDGE-1"] + base[2:6]
+        edge_local += ["2025-01-31T23:10:00+08:00", "2025-01-31T23:30:00+08:00"] + base[8:]
         edge_utc = base[:1] + ["EDGE-2"] + base[2:6] + ["2025-01-31T18:00:00Z", "2025-01-31T18:30:00Z"] + base[8:]
         void = base[:1] + ["ZI1-0000001"] + base[2:6] + ["2025-01-02T08:00:00+08:00", "2025-01-02T08:10:00+08:00"]
         void += base[8:16] + ["VOID"]

@@ -103,19 +103,14 @@ def land_file(
     column_defs += [sql.SQL("{} text").format(sql.Identifier(c)) for c in extra_names]
     conn.execute(
         sql.SQL(
-            "CREATE UNLOGGED TABLE {} (source_row bigint PRIMARY KEY, {}, "
-            "_ragged boolean NOT NULL, _overflow jsonb)"
+            "CREATE UNLOGGED TABLE {} (source_row bigint PRIMARY KEY, {}, _ragged boolean NOT NULL, _overflow jsonb)"
         ).format(sql.Identifier(schema, name), sql.SQL(", ").join(column_defs))
     )
     # Order of cells sent to COPY: contract columns in header order, then extras.
     extra_iter = iter(extra_names)
     target = [p if p is not None else next(extra_iter) for p in positions]
-    copy_cols = sql.SQL(", ").join(
-        sql.Identifier(c) for c in ["source_row", *target, "_ragged", "_overflow"]
-    )
-    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-        sql.Identifier(schema, name), copy_cols
-    )
+    copy_cols = sql.SQL(", ").join(sql.Identifier(c) for c in ["source_row", *target, "_ragged", "_overflow"])
+    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(sql.Identifier(schema, name), copy_cols)
     rows = 0
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

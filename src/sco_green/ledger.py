@@ -12,7 +12,7 @@ tested without a database:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import psycopg
 
@@ -22,7 +22,7 @@ STATUSES = ("loaded", "duplicate", "superseded", "blocked", "rejected")
 _REPLACEABLE = ("loaded", "blocked", "rejected")
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     SKIP = "skip"
     DUPLICATE = "duplicate"
     LOAD = "load"
@@ -64,14 +64,11 @@ def decide(files: list[tuple[str, str]], history: list[LedgerRow]) -> list[Decis
             known.append(LedgerRow(pending_id, name, sha, "duplicate"))
         else:
             older = tuple(
-                r.load_id
-                for r in known
-                if r.file_name == name and r.status in _REPLACEABLE and r.load_id > 0
+                r.load_id for r in known if r.file_name == name and r.status in _REPLACEABLE and r.load_id > 0
             )
             decisions.append(Decision(name, sha, Action.LOAD, supersedes=older))
             known = [
-                LedgerRow(r.load_id, r.file_name, r.sha256, "superseded") if r.load_id in older else r
-                for r in known
+                LedgerRow(r.load_id, r.file_name, r.sha256, "superseded") if r.load_id in older else r for r in known
             ]
             known.append(LedgerRow(pending_id, name, sha, "loaded"))
         pending_id -= 1

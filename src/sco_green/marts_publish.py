@@ -42,9 +42,7 @@ def publish_marts(url: str | None = None) -> list[str]:
             raise PublishRefused(f"{BUILD} lacks {', '.join(missing)}; marts left as they were")
         conn.execute("SELECT pg_advisory_xact_lock(7322002)")
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(PUBLISHED)))
-        conn.execute(
-            sql.SQL("ALTER SCHEMA {} RENAME TO marts_swap").format(sql.Identifier(PUBLISHED))
-        )
+        conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO marts_swap").format(sql.Identifier(PUBLISHED)))
         conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(BUILD), sql.Identifier(PUBLISHED)))
         conn.execute(sql.SQL("ALTER SCHEMA marts_swap RENAME TO {}").format(sql.Identifier(BUILD)))
     return list(MART_TABLES)

@@ -57,9 +57,7 @@ def land(feed_name: str, inbox: str | Path, url: str) -> list[dict[str, Any]]:
     with connect(url) as conn:
         with conn.transaction():
             _drop_stale_landing(conn, feed_name)
-        decisions = ledger.decide(
-            [(name, f.sha256) for name, f in facts.items()], ledger.history(conn, feed_name)
-        )
+        decisions = ledger.decide([(name, f.sha256) for name, f in facts.items()], ledger.history(conn, feed_name))
         for decision in decisions:
             if decision.action is ledger.Action.SKIP:
                 log.info("%s/%s already loaded: skipped", feed_name, decision.file_name)
@@ -158,10 +156,7 @@ def _raw_json(header: list[str], spec: FeedSpec) -> sql.Composable:
         for i in range(0, len(pairs), 40)
     ]
     chunks.append(
-        sql.SQL(
-            "CASE WHEN l._overflow IS NULL THEN '{}'::jsonb "
-            "ELSE jsonb_build_object('_overflow', l._overflow) END"
-        )
+        sql.SQL("CASE WHEN l._overflow IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('_overflow', l._overflow) END")
     )
     return sql.SQL(" || ").join(chunks)
 
@@ -243,9 +238,7 @@ def _publish_one(conn: psycopg.Connection, entry: dict[str, Any], logical: date)
                 )
             ).rowcount
             if inserted != rows_loaded:
-                raise RuntimeError(
-                    f"{entry['file_name']}: published {inserted} rows, expected {rows_loaded}"
-                )
+                raise RuntimeError(f"{entry['file_name']}: published {inserted} rows, expected {rows_loaded}")
         for outcome in validation["outcomes"]:
             conn.execute(
                 "INSERT INTO audit.validation_results (load_id, suite, expectation, severity, success,"
@@ -312,15 +305,12 @@ def _record_freshness(conn: psycopg.Connection, feed_name: str, logical: date, n
     if new_files:
         return
     last = conn.execute(
-        "SELECT max(logical_date) FROM audit.feed_cycles WHERE feed = %s AND new_files > 0 "
-        "AND logical_date <= %s",
+        "SELECT max(logical_date) FROM audit.feed_cycles WHERE feed = %s AND new_files > 0 AND logical_date <= %s",
         (feed_name, logical),
     ).fetchone()[0]
     if last is not None and logical - last <= timedelta(days=FRESHNESS_DAYS):
         return
-    first = conn.execute(
-        "SELECT min(logical_date) FROM audit.feed_cycles WHERE feed = %s", (feed_name,)
-    ).fetchone()[0]
+    first = conn.execute("SELECT min(logical_date) FROM audit.feed_cycles WHERE feed = %s", (feed_name,)).fetchone()[0]
     since = last or first
     days = (logical - since).days
     if last is None and days <= FRESHNESS_DAYS:

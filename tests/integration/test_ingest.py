@@ -16,26 +16,21 @@ import psycopg
 from sco_green.feeds import MEMBERS, TRADE
 from sco_green.generate import generate
 from sco_green.pipeline import ingest_feed
-from tests.conftest import write_csv
+from tests.conftest import trade_row, write_csv
 
 DAY = date(2025, 12, 29)
 
 
 def _ledger(db: psycopg.Connection) -> list[tuple]:
     return db.execute(
-        "SELECT file_name, status, rows_in, rows_loaded, rows_quarantined, reason FROM audit.load_ledger ORDER BY load_id"
+        "SELECT file_name, status, rows_in, rows_loaded, rows_quarantined, reason"
+        " FROM audit.load_ledger ORDER BY load_id"
     ).fetchall()
 
 
 def _records(path: Path, encoding: str = "utf-8-sig") -> int:
     with open(path, encoding=encoding, newline="") as handle:
         return sum(1 for row in csv.reader(handle) if row) - 1
-
-
-def _trade_row(i: int, **changes: str) -> list[str]:
-    row = dict(zip(TRADE.column_names, ["2024", "CHN", "KAZ", "X", "HS2022", f"{850000 + i:06d}", "100.00", "10", "0"]))
-    row.update(changes)
-    return list(row.values())
 
 
 def test_generated_clean_feeds_load_every_row(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
@@ -55,15 +50,17 @@ def test_generated_clean_feeds_load_every_row(tmp_path: Path, db: psycopg.Connec
 
 
 def test_same_inbox_twice_adds_no_ledger_rows(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
-    write_csv(tmp_path / "trade" / "trade_a.csv", list(TRADE.column_names), [_trade_row(1), _trade_row(2)])
+    write_csv(tmp_path / "trade" / "trade_a.csv", list(TRADE.column_names), [trade_row(1), trade_row(2)])
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
     assert [r[1] for r in _ledger(db)] == ["loaded"]
     assert db.execute("SELECT count(*) FROM raw.trade").fetchone()[0] == 2
 
 
-def test_same_bytes_under_another_name_is_a_duplicate(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
-    a = write_csv(tmp_path / "trade" / "trade_a.csv", list(TRADE.column_names), [_trade_row(1)])
+def test_same_bytes_under_another_name_is_a_duplicate(
+    tmp_path: Path, db: psycopg.Connection, warehouse_url: str
+) -> None:
+    a = write_csv(tmp_path / "trade" / "trade_a.csv", list(TRADE.column_names), [trade_row(1)])
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
     (tmp_path / "trade" / "trade_b.csv").write_bytes(a.read_bytes())
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
@@ -77,9 +74,9 @@ def test_corrected_redrop_replaces_every_row_of_the_old_version(
     tmp_path: Path, db: psycopg.Connection, warehouse_url: str
 ) -> None:
     path = tmp_path / "trade" / "trade_a.csv"
-    write_csv(path, list(TRADE.column_names), [_trade_row(1), _trade_row(2), _trade_row(3)])
+    write_csv(path, list(TRADE.column_names), [trade_row(1), trade_row(2), trade_row(3)])
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
-    write_csv(path, list(TRADE.column_names), [_trade_row(1, trade_value_usd="555.00")])
+    write_csv(path, list(TRADE.column_names), [trade_row(1, trade_value_usd="555.00")])
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
     ledger = db.execute("SELECT load_id, status, reason FROM audit.load_ledger ORDER BY load_id").fetchall()
     assert [r[1] for r in ledger] == ["superseded", "loaded"]
@@ -89,8 +86,16 @@ def test_corrected_redrop_replaces_every_row_of_the_old_version(
 
 
 def test_gb18030_members_keep_their_chinese_names(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
-    row = ["2025-12-29", "M-1", "Tianjin Ziya Recycling Co.", "天津子牙循环经济有限公司", "enterprise", "CHN",
-           "resource_recycling", "2025-09-20"]
+    row = [
+        "2025-12-29",
+        "M-1",
+        "Tianjin Ziya Recycling Co.",
+        "天津子牙循环经济有限公司",
+        "enterprise",
+        "CHN",
+        "resource_recycling",
+        "2025-09-20",
+    ]
     write_csv(tmp_path / "members" / "members_20251229.csv", list(MEMBERS.column_names), [row], encoding="gb18030")
     ingest_feed("members", tmp_path, warehouse_url, DAY)
     assert db.execute("SELECT encoding, status FROM audit.load_ledger").fetchone() == ("gb18030", "loaded")
@@ -98,9 +103,13 @@ def test_gb18030_members_keep_their_chinese_names(tmp_path: Path, db: psycopg.Co
 
 
 def test_utf8_bom_does_not_hide_the_first_column(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
-    write_csv(tmp_path / "trade" / "trade_bom.csv", list(TRADE.column_names), [_trade_row(1)], encoding="utf-8-sig")
+    write_csv(tmp_path / "trade" / "trade_bom.csv", list(TRADE.column_names), [trade_row(1)], encoding="utf-8-sig")
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
-    assert db.execute("SELECT encoding, status, rows_loaded FROM audit.load_ledger").fetchone() == ("utf-8-sig", "loaded", 1)
+    assert db.execute("SELECT encoding, status, rows_loaded FROM audit.load_ledger").fetchone() == (
+        "utf-8-sig",
+        "loaded",
+        1,
+    )
 
 
 def test_missing_column_rejects_the_file_with_the_column_named(
@@ -129,17 +138,21 @@ def test_undecodable_file_is_rejected(tmp_path: Path, db: psycopg.Connection, wa
     assert status == "rejected" and reason.startswith("encoding:")
 
 
-def test_quoted_newline_and_comma_stay_in_one_record(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
+def test_quoted_newline_and_comma_stay_in_one_record(
+    tmp_path: Path, db: psycopg.Connection, warehouse_url: str
+) -> None:
     header = [*TRADE.column_names, "remarks"]
-    rows = [_trade_row(1) + ["line one\nline two, with comma"], _trade_row(2) + ['say "hi"']]
+    rows = [trade_row(1) + ["line one\nline two, with comma"], trade_row(2) + ['say "hi"']]
     write_csv(tmp_path / "trade" / "trade_q.csv", header, rows)
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
     assert _ledger(db)[0][1:5] == ("loaded", 2, 2, 0)
     assert db.execute("SELECT source_row, hs6 FROM raw.trade ORDER BY 1").fetchall() == [(1, "850001"), (2, "850002")]
 
 
-def test_crlf_and_trailing_blank_lines_change_nothing(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
-    text = ",".join(TRADE.column_names) + "\r\n" + ",".join(_trade_row(1)) + "\r\n" + ",".join(_trade_row(2))
+def test_crlf_and_trailing_blank_lines_change_nothing(
+    tmp_path: Path, db: psycopg.Connection, warehouse_url: str
+) -> None:
+    text = ",".join(TRADE.column_names) + "\r\n" + ",".join(trade_row(1)) + "\r\n" + ",".join(trade_row(2))
     (tmp_path / "trade").mkdir()
     (tmp_path / "trade" / "trade_crlf.csv").write_bytes((text + "\r\n\r\n\r\n").encode())
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
@@ -148,8 +161,8 @@ def test_crlf_and_trailing_blank_lines_change_nothing(tmp_path: Path, db: psycop
 
 def test_hostile_header_is_quoted_not_executed(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
     evil = 'a"; drop table audit.load_ledger; --'
-    write_csv(tmp_path / "trade" / "trade_evil.csv", [*TRADE.column_names, evil], [_trade_row(1) + ["x"]])
-    write_csv(tmp_path / "trade" / "trade_evil2.csv", [evil, *TRADE.column_names[1:]], [_trade_row(2)])
+    write_csv(tmp_path / "trade" / "trade_evil.csv", [*TRADE.column_names, evil], [trade_row(1) + ["x"]])
+    write_csv(tmp_path / "trade" / "trade_evil2.csv", [evil, *TRADE.column_names[1:]], [trade_row(2)])
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
     ledger = _ledger(db)
     assert [(r[0], r[1]) for r in ledger] == [("trade_evil.csv", "loaded"), ("trade_evil2.csv", "rejected")]

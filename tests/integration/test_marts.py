@@ -59,9 +59,7 @@ def expected_trade(files: list[Path]) -> dict[tuple, tuple]:
             if key not in best or rank > best[key][0]:
                 best[key] = (rank, Decimal(r["trade_value_usd"]), path.name, n)
     cats = reference.green_categories()
-    return {
-        k: (cats.get((k[4], k[5])), v[1], v[0][0], v[2], v[3]) for k, v in best.items() if k[2] != "WLD"
-    }
+    return {k: (cats.get((k[4], k[5])), v[1], v[0][0], v[2], v[3]) for k, v in best.items() if k[2] != "WLD"}
 
 
 def expected_country(trade: dict[tuple, tuple]) -> dict[tuple, tuple]:
@@ -175,12 +173,11 @@ def test_marts_equal_figures_computed_from_the_files(
         got_tickets = {
             r[:2]: r[2:]
             for r in conn.execute(
-                "SELECT park_id, ticket_no, local_month, net_t, source_file, source_row FROM marts.fct_recycling_tickets"
+                "SELECT park_id, ticket_no, local_month, net_t, source_file, source_row"
+                " FROM marts.fct_recycling_tickets"
             )
         }
-        assert got_tickets == {
-            k: (v["local_month"], v["net_t"], v["_file"], v["_row"]) for k, v in tickets.items()
-        }
+        assert got_tickets == {k: (v["local_month"], v["net_t"], v["_file"], v["_row"]) for k, v in tickets.items()}
         got_monthly = {
             r[:3]: r[3:]
             for r in conn.execute(

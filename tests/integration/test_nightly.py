@@ -15,7 +15,8 @@ from sco_green.generate import CYCLE_DATES, generate
 def _ledger(url: str) -> dict[str, tuple]:
     with psycopg.connect(url) as conn:
         rows = conn.execute(
-            "SELECT file_name, status, rows_in, rows_loaded, rows_quarantined, feed FROM audit.load_ledger ORDER BY load_id"
+            "SELECT file_name, status, rows_in, rows_loaded, rows_quarantined, feed"
+            " FROM audit.load_ledger ORDER BY load_id"
         ).fetchall()
     return {r[0]: r[1:] for r in rows}
 
@@ -48,7 +49,8 @@ def test_three_nights_give_the_expected_ledger_and_raw_counts(
     }
     with psycopg.connect(warehouse_url) as conn:
         superseded = conn.execute(
-            "SELECT count(*) FROM audit.load_ledger WHERE status = 'superseded' AND file_name = 'trade_2020_2025_r0.csv'"
+            "SELECT count(*) FROM audit.load_ledger"
+            " WHERE status = 'superseded' AND file_name = 'trade_2020_2025_r0.csv'"
         ).fetchone()[0]
         assert superseded == 1
         for name, (status, rows_in, loaded, quarantined, feed) in ledger.items():
@@ -84,9 +86,7 @@ def test_unreachable_warehouse_is_a_one_line_error(
     assert len(err) == 1 and "warehouse unreachable" in err[0]
 
 
-def test_embedded_default_runs_a_night_and_stops_the_server(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_embedded_default_runs_a_night_and_stops_the_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WAREHOUSE_URL", raising=False)
     var = tmp_path / "var"
     monkeypatch.setenv("SCO_GREEN_VAR", str(var))

@@ -14,7 +14,7 @@ from sco_green.feeds import FEEDS, TRADE
 from sco_green.generate import generate, member_fault_rows, ticket_fault_rows, trade_fault_rows
 from sco_green.pipeline import ingest_feed, land, validate
 from sco_green.validation import ValidationFailed
-from tests.conftest import write_csv
+from tests.conftest import trade_row, write_csv
 
 DAY = date(2025, 12, 29)
 CLEAN_FILES = {
@@ -90,16 +90,10 @@ def test_clean_file_quarantines_nothing_and_records_every_expectation(
     assert results[0][2] is True
 
 
-def _trade(i: int, **changes: str) -> list[str]:
-    row = dict(zip(TRADE.column_names, ["2024", "CHN", "KAZ", "X", "HS2022", f"{850000 + i:06d}", "100.00", "10", "0"]))
-    row.update(changes)
-    return list(row.values())
-
-
 def test_more_than_twenty_percent_bad_blocks_the_whole_file(
     tmp_path: Path, db: psycopg.Connection, warehouse_url: str
 ) -> None:
-    rows = [_trade(i) for i in range(10)] + [_trade(90 + i, flow="Q") for i in range(3)]
+    rows = [trade_row(i) for i in range(10)] + [trade_row(90 + i, flow="Q") for i in range(3)]
     write_csv(tmp_path / "trade" / "trade_blocked.csv", list(TRADE.column_names), rows)
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
     status, rows_in, loaded, quarantined, reason = db.execute(
@@ -112,19 +106,23 @@ def test_more_than_twenty_percent_bad_blocks_the_whole_file(
 
 
 def test_exactly_twenty_percent_bad_still_publishes(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
-    rows = [_trade(i) for i in range(8)] + [_trade(90 + i, flow="Q") for i in range(2)]
+    rows = [trade_row(i) for i in range(8)] + [trade_row(90 + i, flow="Q") for i in range(2)]
     write_csv(tmp_path / "trade" / "trade_edge.csv", list(TRADE.column_names), rows)
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
     assert db.execute("SELECT status, rows_loaded FROM audit.load_ledger").fetchone() == ("loaded", 8)
 
 
-def test_unit_value_outlier_warns_and_still_publishes(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
-    rows = [_trade(i, hs6="854143", partner_iso3=p) for i, p in enumerate(("KAZ", "RUS", "UZB", "KGZ", "TJK"))]
-    rows.append(_trade(9, hs6="854143", partner_iso3="PAK", trade_value_usd="1000000.00", net_weight_kg="10"))
+def test_unit_value_outlier_warns_and_still_publishes(
+    tmp_path: Path, db: psycopg.Connection, warehouse_url: str
+) -> None:
+    rows = [trade_row(i, hs6="854143", partner_iso3=p) for i, p in enumerate(("KAZ", "RUS", "UZB", "KGZ", "TJK"))]
+    rows.append(trade_row(9, hs6="854143", partner_iso3="PAK", trade_value_usd="1000000.00", net_weight_kg="10"))
     write_csv(tmp_path / "trade" / "trade_outlier.csv", list(TRADE.column_names), rows)
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
     assert db.execute("SELECT status, rows_loaded, rows_quarantined FROM audit.load_ledger").fetchone() == (
-        "loaded", 6, 0
+        "loaded",
+        6,
+        0,
     )
     warn = db.execute(
         "SELECT severity, success, unexpected_count FROM audit.validation_results "
@@ -133,8 +131,10 @@ def test_unit_value_outlier_warns_and_still_publishes(tmp_path: Path, db: psycop
     assert warn == ("warn", False, 1)
 
 
-def test_feed_without_new_file_for_three_days_is_warned(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
-    write_csv(tmp_path / "trade" / "trade_a.csv", list(TRADE.column_names), [_trade(1)])
+def test_feed_without_new_file_for_three_days_is_warned(
+    tmp_path: Path, db: psycopg.Connection, warehouse_url: str
+) -> None:
+    write_csv(tmp_path / "trade" / "trade_a.csv", list(TRADE.column_names), [trade_row(1)])
     ingest_feed("trade", tmp_path, warehouse_url, date(2025, 12, 1))
     ingest_feed("trade", tmp_path, warehouse_url, date(2025, 12, 4))
     fresh = "SELECT observed FROM audit.validation_results WHERE observed->>'rule_id' = 'feed_freshness'"
@@ -144,8 +144,10 @@ def test_feed_without_new_file_for_three_days_is_warned(tmp_path: Path, db: psyc
     assert observed["days_without_new_file"] == 4 and observed["last_new_file"] == "2025-12-01"
 
 
-def test_gx_error_fails_validation_instead_of_passing(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
-    write_csv(tmp_path / "trade" / "trade_a.csv", list(TRADE.column_names), [_trade(1)])
+def test_gx_error_fails_validation_instead_of_passing(
+    tmp_path: Path, db: psycopg.Connection, warehouse_url: str
+) -> None:
+    write_csv(tmp_path / "trade" / "trade_a.csv", list(TRADE.column_names), [trade_row(1)])
     entries = land("trade", tmp_path, warehouse_url)
     db.execute("DROP FUNCTION sco_util.is_int(text)")
     with pytest.raises(ValidationFailed, match="could not run"):

@@ -54,4 +54,4 @@ def test_dag_files_are_thin_and_state_schedule_and_catchup_in_the_factory() -> N
     for factory in ("ingest_dag.py", "build_dag.py"):
         text = (root / factory).read_text()
         assert "schedule=" in text and "catchup=False" in text
-        assert "schedule=\"" not in text and "schedule='" not in text
+        assert 'schedule="' not in text and "schedule='" not in text

@@ -23,10 +23,18 @@ def test_contract_parks_and_time_zones() -> None:
 
 def test_code_lists_match_the_contract() -> None:
     assert set(reference.member_types()) == {
-        "enterprise", "association", "research_institute", "university", "park_operator"
+        "enterprise",
+        "association",
+        "research_institute",
+        "university",
+        "park_operator",
     }
     assert set(reference.recycling_segments()) == {
-        "waste_mech_elec_dismantling", "weee", "end_of_life_vehicles", "waste_batteries", "waste_paper"
+        "waste_mech_elec_dismantling",
+        "weee",
+        "end_of_life_vehicles",
+        "waste_batteries",
+        "waste_paper",
     }
     assert len(reference.member_fields()) == 7
     assert set(reference.hs_versions()) == {"HS2017", "HS2022"}

@@ -9,8 +9,8 @@ ranked as (
     select
         tickets.*,
         row_number() over (
-            partition by park_id, ticket_no
-            order by load_id desc, source_row desc
+            partition by tickets.park_id, tickets.ticket_no
+            order by tickets.load_id desc, tickets.source_row desc
         ) as rank_in_key
     from tickets
 ),

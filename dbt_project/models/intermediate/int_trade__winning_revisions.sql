@@ -10,8 +10,9 @@ ranked as (
     select
         records.*,
         row_number() over (
-            partition by year, reporter_iso3, partner_iso3, flow, hs_version, hs6
-            order by revision desc, load_id desc, source_row desc
+            partition by
+                records.year, records.reporter_iso3, records.partner_iso3, records.flow, records.hs_version, records.hs6
+            order by records.revision desc, records.load_id desc, records.source_row desc
         ) as rank_in_key
     from records
 ),

@@ -18,7 +18,7 @@ classified as (
         green_trade.reporter_iso3 as country_iso3,
         green_trade.flow,
         green_trade.trade_value_usd,
-        exists (
+        exists(
             select 1
             from sco_members
             where
