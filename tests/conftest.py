@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,18 +28,20 @@ def _with_db(url: str, dbname: str) -> str:
     return f"{base}/{dbname}" + (f"?{query}" if query else "")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def project_var(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Runtime state (Airflow home, logs) for the whole run, outside the working tree."""
-    var = tmp_path_factory.mktemp("var")
-    previous = os.environ.get("SCO_GREEN_VAR")
+def pytest_configure(config: pytest.Config) -> None:
+    """Before anything imports Airflow: a run-local var dir, Airflow home and dbt manifest.
+
+    Airflow reads its configuration once, at import, so the project-local home must be in
+    the environment before test modules (the DagBag test) are collected.
+    """
+    var = Path(tempfile.mkdtemp(prefix="sco-green-var-"))
     os.environ["SCO_GREEN_VAR"] = str(var)
     os.environ.pop("WAREHOUSE_URL", None)
-    yield var
-    if previous is None:
-        os.environ.pop("SCO_GREEN_VAR", None)
-    else:
-        os.environ["SCO_GREEN_VAR"] = previous
+    from sco_green.dbt_runner import ensure_manifest
+    from sco_green.nightly import configure_airflow
+
+    configure_airflow(var)
+    ensure_manifest()
 
 
 @pytest.fixture

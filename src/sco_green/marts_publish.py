@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from psycopg import sql
 
+from sco_green.roles import apply_published_schema_privileges
 from sco_green.warehouse import connect
 
 PUBLISHED = "marts"
@@ -45,4 +46,5 @@ def publish_marts(url: str | None = None) -> list[str]:
         conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO marts_swap").format(sql.Identifier(PUBLISHED)))
         conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(BUILD), sql.Identifier(PUBLISHED)))
         conn.execute(sql.SQL("ALTER SCHEMA marts_swap RENAME TO {}").format(sql.Identifier(BUILD)))
+        apply_published_schema_privileges(conn)
     return list(MART_TABLES)

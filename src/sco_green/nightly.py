@@ -84,8 +84,10 @@ def output_to(log_path: Path) -> Iterator[None]:
     with open(log_path, "ab") as handle:
         os.dup2(handle.fileno(), 1)
         os.dup2(handle.fileno(), 2)
+        text = open(handle.fileno(), "w", encoding="utf-8", errors="replace", closefd=False, buffering=1)
         try:
-            yield
+            with contextlib.redirect_stdout(text), contextlib.redirect_stderr(text):
+                yield
         finally:
             sys.stdout.flush()
             sys.stderr.flush()

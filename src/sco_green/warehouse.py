@@ -223,6 +223,9 @@ def bootstrap(url: str | None = None) -> None:
                 conn.execute(_SAFE_PARSE_PG16 if version >= 160000 else _SAFE_PARSE_PG15)
                 conn.execute(_AUDIT)
                 conn.execute(_raw_table_ddl())
+                from sco_green.roles import ensure_roles
+
+                ensure_roles(conn)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (BOOTSTRAP_LOCK,))
 

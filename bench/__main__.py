@@ -1,0 +1,137 @@
+"""``python -m bench load [--scale large]``: load throughput side by side.
+
+(a) bare ``psql \\copy`` into an unindexed table of the same columns: the physical limit;
+(b) this project's ingest of the same file: land only (decode + COPY), and the full path
+    (land, validate with GX in SQL, publish), with the peak RSS of each.
+Results are printed as a table and written to bench/results/load-<scale>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from sco_green.feeds import TRADE
+from sco_green.generate import generate
+
+RESULTS = Path(__file__).parent / "results"
+COPY_LABEL = "psql \\copy (a)"
+
+
+def _fresh_database(server: str) -> str:
+    name = f"sco_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_database(server: str, url: str) -> None:
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(url.rsplit("/", 1)[1])))
+
+
+def _psql_copy(url: str, path: Path) -> float:
+    with psycopg.connect(url, autocommit=True) as conn:
+        cols = ", ".join(f"{c} text" for c in TRADE.column_names)
+        conn.execute(f"DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy ({cols})")
+    started = time.perf_counter()
+    subprocess.run(
+        ["psql", url, "-q", "-c", f"\\copy bench_copy FROM '{path}' WITH (FORMAT csv, HEADER true)"], check=True
+    )
+    return time.perf_counter() - started
+
+
+def _child(stage: str, url: str, inbox: Path) -> dict[str, float]:
+    """Run one project stage in a child process so its peak RSS is its own."""
+    code = (
+        "import json, resource, sys, time\n"
+        "from datetime import date\n"
+        "from sco_green import warehouse, pipeline\n"
+        "url, inbox, stage = sys.argv[1:4]\n"
+        "warehouse.bootstrap(url)\n"
+        "t = time.perf_counter()\n"
+        "if stage == 'land':\n"
+        "    entries = pipeline.land('trade', inbox, url)\n"
+        "else:\n"
+        "    entries = pipeline.ingest_feed('trade', inbox, url, date(2025, 12, 31))\n"
+        "seconds = time.perf_counter() - t\n"
+        "rows = sum(e['rows_in'] or 0 for e in entries)\n"
+        "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(json.dumps({'seconds': seconds, 'rows': rows, 'peak_rss_mib': rss}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, url, str(inbox), stage], check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def load(scale: str, server: str, workdir: Path) -> dict[str, object]:
+    inbox = workdir / f"inbox-{scale}"
+    trade = inbox / "trade" / "trade_2020_2025_r0.csv"
+    if not trade.exists():
+        started = time.perf_counter()
+        generate(inbox, scale=scale, cycle=1)
+        print(f"generated {scale} feeds in {time.perf_counter() - started:.1f}s")
+    for other in ("members", "recycling"):
+        for p in (inbox / other).glob("*.csv"):
+            p.unlink()
+    with open(trade, "rb") as handle:
+        rows = sum(1 for _ in handle) - 1
+    results: dict[str, object] = {"scale": scale, "rows": rows, "bytes": trade.stat().st_size}
+    url = _fresh_database(server)
+    try:
+        copy_s = _psql_copy(url, trade)
+        results["psql_copy"] = {"seconds": copy_s, "rows_per_s": rows / copy_s}
+    finally:
+        _drop_database(server, url)
+    for stage in ("land", "full"):
+        url = _fresh_database(server)
+        try:
+            measured = _child(stage, url, inbox)
+        finally:
+            _drop_database(server, url)
+        measured["rows_per_s"] = measured["rows"] / measured["seconds"]
+        measured["ratio_vs_psql_copy"] = measured["rows_per_s"] / results["psql_copy"]["rows_per_s"]
+        results[f"project_{stage}"] = measured
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    sub = parser.add_subparsers(dest="bench", required=True)
+    cmd = sub.add_parser("load", help="load throughput: psql \\copy vs the project's ingest")
+    cmd.add_argument("--scale", choices=("small", "medium", "large"), default="large")
+    cmd.add_argument("--workdir", type=Path, default=Path("var/bench"))
+    args = parser.parse_args()
+    server = os.environ.get("WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    results = load(args.scale, server, args.workdir)
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"load-{args.scale}.json"
+    out.write_text(json.dumps(results, indent=2))
+    print(f"\n{'path':<28}{'seconds':>10}{'rows/s':>14}{'vs psql':>10}{'peak RSS MiB':>14}")
+    print(
+        f"{COPY_LABEL:<28}{results['psql_copy']['seconds']:>10.1f}{results['psql_copy']['rows_per_s']:>14,.0f}"
+        f"{1.0:>10.2f}{'-':>14}"
+    )
+    for stage, label in (("land", "project land (decode+COPY)"), ("full", "project ingest (b)")):
+        m = results[f"project_{stage}"]
+        print(
+            f"{label:<28}{m['seconds']:>10.1f}{m['rows_per_s']:>14,.0f}{m['ratio_vs_psql_copy']:>10.2f}"
+            f"{m['peak_rss_mib']:>14.0f}"
+        )
+    print(f"\nwritten to {out} ({results['rows']:,} rows, {results['bytes'] / 2**20:.0f} MiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,389 @@
+"""The annual cooperation report: one self-contained HTML file built from the marts.
+
+It follows the structure of the SCO Green Industry Development and Cooperation Report
+(background; member states' overview; typical cooperation cases; cooperation space;
+cooperation models and mechanisms; outlook). Headings are bilingual, numbers are
+formatted for each language, charts are inline SVG drawn by matplotlib, and every
+table names the mart it was read from and the latest load behind it. The file is
+written to a temporary name and renamed, so a failed write leaves no partial report.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import os
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sco_green.warehouse import connect
+
+SCO_MEMBERS_ORDER = ("CHN", "KAZ", "KGZ", "RUS", "TJK", "UZB", "IND", "PAK", "IRN", "BLR")
+
+CSS = """
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei",Arial,sans-serif;margin:2rem auto;max-width:1100px;
+color:#1d2b24;line-height:1.5}
+h1{color:#0b6b3a;border-bottom:3px solid #0b6b3a}h2{color:#0b6b3a;margin-top:2.5rem}
+h2 .en,h1 .en,h3 .en{display:block;font-size:.7em;color:#4b6357;font-weight:normal}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}
+th,td{border:1px solid #c9d6cf;padding:.25rem .5rem;text-align:right}th{background:#e8f3ed}
+td.l,th.l{text-align:left}.src{font-size:.75rem;color:#6b7d74;margin-bottom:1rem}
+.kpi{display:inline-block;margin:.4rem 1.2rem .4rem 0;padding:.6rem 1rem;background:#f1f7f3;border-radius:6px}
+.kpi b{display:block;font-size:1.3rem;color:#0b6b3a}figure{margin:1rem 0}
+"""
+
+
+@dataclass
+class Section:
+    anchor: str
+    zh: str
+    en: str
+    body: str
+
+
+def fmt_en(value: Decimal | float | int, unit: str = "") -> str:
+    v = float(value)
+    for size, word in ((1e9, " billion"), (1e6, " million")):
+        if abs(v) >= size:
+            return f"{unit}{v / size:,.2f}{word}"
+    return f"{unit}{v:,.0f}" if v == int(v) else f"{unit}{v:,.2f}"
+
+
+def fmt_zh(value: Decimal | float | int, unit: str = "") -> str:
+    v = float(value)
+    for size, word in ((1e8, "亿"), (1e4, "万")):
+        if abs(v) >= size:
+            return f"{v / size:,.2f}{word}{unit}"
+    return f"{v:,.0f}{unit}" if v == int(v) else f"{v:,.2f}{unit}"
+
+
+def both(value: Decimal | float | int, en_unit: str, zh_unit: str) -> str:
+    return f"{html.escape(fmt_zh(value, zh_unit))}<br><small>{html.escape(fmt_en(value, en_unit))}</small>"
+
+
+def _heading(level: int, zh: str, en: str) -> str:
+    return f"<h{level}>{html.escape(zh)}<span class='en'>{html.escape(en)}</span></h{level}>"
+
+
+def _table(headers: list[tuple[str, str]], rows: list[list[str]], source: str, loaded: str, left: int = 1) -> str:
+    head = "".join(
+        f"<th class='{'l' if i < left else ''}'>{html.escape(zh)}<br><small>{html.escape(en)}</small></th>"
+        for i, (zh, en) in enumerate(headers)
+    )
+    body = "".join(
+        "<tr>" + "".join(f"<td class='{'l' if i < left else ''}'>{cell}</td>" for i, cell in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    if not rows:
+        body = f"<tr><td class='l' colspan='{len(headers)}'>无数据 / no data</td></tr>"
+    return (
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        f"<div class='src'>数据来源 Source: <code>{html.escape(source)}</code> · 最近加载 latest load: "
+        f"{html.escape(loaded)}</div>"
+    )
+
+
+def _svg(fig: Any) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def _bar_chart(series: dict[str, dict[str, float]], title: str, ylabel: str, stacked: bool = True) -> str:
+    """Stacked bars: series[label][x] = value."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["svg.fonttype"] = "path"
+    xs = sorted({x for values in series.values() for x in values})
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    bottom = [0.0] * len(xs)
+    for label, values in sorted(series.items()):
+        heights = [values.get(x, 0.0) for x in xs]
+        ax.bar([str(x) for x in xs], heights, bottom=bottom if stacked else None, label=label)
+        if stacked:
+            bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.tick_params(axis="x", labelrotation=45)
+    if series:
+        ax.legend(fontsize=7, ncol=2, frameon=False)
+    return _svg(fig)
+
+
+def _latest_loads(conn: Any) -> dict[str, str]:
+    rows = conn.execute(
+        "SELECT feed, max(loaded_at) FROM audit.load_ledger WHERE status = 'loaded' GROUP BY feed"
+    ).fetchall()
+    return {feed: f"{feed}: {when:%Y-%m-%d %H:%M} UTC" for feed, when in rows}
+
+
+def build_sections(conn: Any, year: int) -> list[Section]:
+    loads = _latest_loads(conn)
+    trade_load = loads.get("trade", "trade: none")
+    park_load = loads.get("recycling", "recycling: none")
+    member_load = loads.get("members", "members: none")
+    names = dict(conn.execute("SELECT iso3, name_zh || ' ' || name_en FROM ref.countries").fetchall())
+    sections = []
+
+    # -- background
+    totals = conn.execute(
+        "SELECT coalesce(sum(exports_usd), 0), coalesce(sum(intra_sco_exports_usd), 0)"
+        " FROM marts.rpt_country_green_trade WHERE year = %s",
+        (year,),
+    ).fetchone()
+    tonnes = conn.execute(
+        "SELECT coalesce(sum(inbound_t), 0) FROM marts.rpt_park_recycling_monthly WHERE extract(year FROM month) = %s",
+        (year,),
+    ).fetchone()[0]
+    as_of = conn.execute(
+        "SELECT max(as_of_date) FROM marts.rpt_alliance_members WHERE as_of_date <= make_date(%s, 12, 31)", (year,)
+    ).fetchone()[0]
+    members = 0
+    if as_of:
+        members = conn.execute(
+            "SELECT sum(active_members) FROM marts.rpt_alliance_members WHERE as_of_date = %s", (as_of,)
+        ).fetchone()[0]
+    kpis = (
+        f"<div class='kpi'>联盟成员 Alliance members<b>{members}</b><small>{as_of or '-'}</small></div>"
+        f"<div class='kpi'>绿色产品出口 Green exports<b>{both(totals[0], 'USD ', '美元')}</b></div>"
+        f"<div class='kpi'>其中上合组织内 of which intra-SCO<b>{both(totals[1], 'USD ', '美元')}</b></div>"
+        f"<div class='kpi'>园区入场回收量 Park inbound recycling<b>{both(tonnes, '', '吨')}"
+        "</b><small>t</small></div>"
+    )
+    sections.append(
+        Section(
+            "background",
+            "一、背景",
+            "1. Background",
+            "<p>中国—上海合作组织绿色产业合作平台于2025年9月在天津子牙经济技术开发区揭牌启动，下设指导委员会、"
+            "咨询委员会、合作联盟、合作促进中心和发展合作区。</p>"
+            "<p>The China–SCO Green Industry Cooperation Platform was launched in September 2025 at the Tianjin "
+            "Ziya Economic &amp; Technological Development Zone, with a steering committee, an advisory committee, "
+            "a cooperation alliance, a promotion centre and development cooperation zones.</p>" + kpis,
+        )
+    )
+
+    # -- member states' overview
+    by_country = conn.execute(
+        "SELECT reporter_iso3, green_category,"
+        " sum(trade_value_usd) FILTER (WHERE flow = 'X'), sum(trade_value_usd) FILTER (WHERE flow = 'M')"
+        " FROM marts.fct_trade WHERE year = %s AND green_category IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
+        (year,),
+    ).fetchall()
+    fields_by_country = conn.execute(
+        "SELECT country_iso3, f, count(*) FROM marts.dim_members, unnest(fields) AS f"
+        " WHERE valid_from <= make_date(%s, 12, 31) AND (valid_to IS NULL OR valid_to > make_date(%s, 12, 31))"
+        " GROUP BY 1, 2 ORDER BY 1, 2",
+        (year, year),
+    ).fetchall()
+    trade_rows: dict[str, list[list[str]]] = defaultdict(list)
+    for iso, category, exports, imports in by_country:
+        trade_rows[iso].append(
+            [html.escape(category), both(exports or 0, "USD ", "美元"), both(imports or 0, "USD ", "美元")]
+        )
+    field_rows: dict[str, list[list[str]]] = defaultdict(list)
+    for iso, field, count in fields_by_country:
+        field_rows[iso].append([html.escape(field), str(count)])
+    parts = []
+    for iso in SCO_MEMBERS_ORDER:
+        parts.append(_heading(3, names.get(iso, iso), iso))
+        parts.append(
+            _table(
+                [("绿色类别", "green category"), ("出口", "exports"), ("进口", "imports")],
+                trade_rows.get(iso, []),
+                "marts.fct_trade",
+                trade_load,
+            )
+        )
+        parts.append(
+            _table(
+                [("领域", "field"), ("联盟成员", "alliance members")],
+                field_rows.get(iso, []),
+                "marts.dim_members",
+                member_load,
+            )
+        )
+    sections.append(
+        Section("overview", "二、各国绿色产业发展概况", "2. Member states' green-industry overview", "".join(parts))
+    )
+
+    # -- typical cases
+    cases = conn.execute(
+        "SELECT title_zh, title_en, country_iso3, signed_on, figure_value, figure_unit_zh, figure_unit_en,"
+        " summary_zh, summary_en FROM ref.cooperation_cases ORDER BY case_id"
+    ).fetchall()
+    case_html = "".join(
+        f"{_heading(3, c[0], c[1])}<p><b>{both(c[4], '', c[5])}</b> {html.escape(c[6])} · "
+        f"{html.escape(names.get(c[2], c[2]))} · {c[3]}</p><p>{html.escape(c[7])}</p><p>{html.escape(c[8])}</p>"
+        for c in cases
+    )
+    sections.append(
+        Section(
+            "cases",
+            "三、绿色产业国际合作典型案例",
+            "3. Typical cases of international green-industry cooperation",
+            case_html + "<div class='src'>数据来源 Source: <code>ref.cooperation_cases</code> (versioned seed)</div>",
+        )
+    )
+
+    # -- cooperation space: trade growth by category and partner
+    by_year = conn.execute(
+        "SELECT year, green_category, sum(trade_value_usd) FROM marts.fct_trade"
+        " WHERE green_category IS NOT NULL AND flow = 'X' AND year BETWEEN %s AND %s GROUP BY 1, 2",
+        (year - 5, year),
+    ).fetchall()
+    series: dict[str, dict[str, float]] = defaultdict(dict)
+    for y, category, value in by_year:
+        series[category][str(y)] = float(value) / 1e6
+    partners = conn.execute(
+        "SELECT partner_iso3, sum(trade_value_usd) FROM marts.fct_trade"
+        " WHERE green_category IS NOT NULL AND flow = 'X' AND year = %s GROUP BY 1 ORDER BY 2 DESC LIMIT 12",
+        (year,),
+    ).fetchall()
+    growth = conn.execute(
+        "SELECT cur.country_iso3, cur.exports_usd, prev.exports_usd FROM marts.rpt_country_green_trade AS cur"
+        " LEFT JOIN marts.rpt_country_green_trade AS prev ON prev.country_iso3 = cur.country_iso3"
+        " AND prev.year = cur.year - 1 WHERE cur.year = %s ORDER BY cur.exports_usd DESC",
+        (year,),
+    ).fetchall()
+    growth_rows = [
+        [
+            html.escape(names.get(iso, iso)),
+            both(cur, "USD ", "美元"),
+            both(prev or 0, "USD ", "美元"),
+            f"{(float(cur) / float(prev) - 1) * 100:+.1f}%" if prev else "-",
+        ]
+        for iso, cur, prev in growth
+    ]
+    space = (
+        "<figure>"
+        + _bar_chart(series, "Green exports by category (USD million)", "USD million")
+        + "<figcaption>按类别的绿色产品出口 Green exports by category · source marts.fct_trade</figcaption></figure>"
+        + "<figure>"
+        + _bar_chart(
+            {"exports": {p: float(v) / 1e6 for p, v in partners}},
+            f"Top partners of green exports {year} (USD million)",
+            "USD million",
+        )
+        + "<figcaption>主要合作伙伴 Main partners · source marts.fct_trade</figcaption></figure>"
+        + _table(
+            [("国家", "country"), (f"{year}年出口", f"exports {year}"), ("上年", "previous year"), ("增长", "growth")],
+            growth_rows,
+            "marts.rpt_country_green_trade",
+            trade_load,
+        )
+    )
+    sections.append(Section("space", "四、绿色产业合作空间", "4. Space for green-industry cooperation", space))
+
+    # -- models and mechanisms: alliance composition and park recycling flows
+    composition = []
+    if as_of:
+        composition = conn.execute(
+            "SELECT member_type, sum(active_members) FROM marts.rpt_alliance_members WHERE as_of_date = %s"
+            " GROUP BY 1 ORDER BY 2 DESC",
+            (as_of,),
+        ).fetchall()
+    monthly = conn.execute(
+        "SELECT park_id, month, segment, inbound_t, outbound_t, tickets, hazardous_t"
+        " FROM marts.rpt_park_recycling_monthly WHERE extract(year FROM month) = %s ORDER BY 1, 2, 3",
+        (year,),
+    ).fetchall()
+    tonnes_series: dict[str, dict[str, float]] = defaultdict(dict)
+    per_segment: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 3)
+    for park, month, segment, inbound, outbound, _tickets, hazardous in monthly:
+        key = f"{month:%Y-%m}"
+        tonnes_series[segment][key] = tonnes_series[segment].get(key, 0.0) + float(inbound)
+        agg = per_segment[(park, segment)]
+        agg[0] += inbound
+        agg[1] += outbound
+        agg[2] += hazardous
+    mechanisms = (
+        _table(
+            [("成员类型", "member type"), ("成员数", "members")],
+            [[html.escape(t), str(n)] for t, n in composition],
+            "marts.rpt_alliance_members",
+            member_load,
+        )
+        + "<figure>"
+        + _bar_chart(tonnes_series, f"Monthly inbound recycling by segment {year} (t)", "tonnes")
+        + "<figcaption>各板块月度入场回收量 Monthly inbound tonnes by segment · source "
+        "marts.rpt_park_recycling_monthly</figcaption></figure>"
+        + _table(
+            [
+                ("园区", "park"),
+                ("板块", "segment"),
+                ("入场", "inbound t"),
+                ("出场", "outbound t"),
+                ("危废", "hazardous t"),
+            ],
+            [
+                [park, html.escape(seg), both(v[0], "", "吨"), both(v[1], "", "吨"), both(v[2], "", "吨")]
+                for (park, seg), v in sorted(per_segment.items())
+            ],
+            "marts.rpt_park_recycling_monthly",
+            park_load,
+            left=2,
+        )
+    )
+    sections.append(
+        Section("mechanisms", "五、绿色产业合作模式及机制", "5. Cooperation models and mechanisms", mechanisms)
+    )
+    sections.append(
+        Section(
+            "outlook",
+            "六、发展愿景",
+            "6. Outlook",
+            "<p>汇集各方智慧与力量，深化绿色产业发展趋势与合作潜力研究，推动项目落地转化。</p>"
+            "<p>Pool the wisdom and strength of all parties, deepen research on green-industry trends and "
+            "cooperation potential, and turn projects into results.</p>",
+        )
+    )
+    return sections
+
+
+def render(year: int, sections: list[Section]) -> str:
+    toc = "".join(f"<li><a href='#{s.anchor}'>{html.escape(s.zh)} {html.escape(s.en)}</a></li>" for s in sections)
+    body = "".join(f"<section id='{s.anchor}'>{_heading(2, s.zh, s.en)}{s.body}</section>" for s in sections)
+    title_zh = f"上海合作组织绿色产业发展和合作报告 {year}"
+    title_en = f"SCO Green Industry Development and Cooperation Report {year}"
+    return (
+        "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
+        f"<title>{title_zh} / {title_en}</title><style>{CSS}</style></head><body>"
+        f"{_heading(1, title_zh, title_en)}<p>生成日期 Generated: {date.today().isoformat()}</p>"
+        f"<nav><ol>{toc}</ol></nav>{body}</body></html>"
+    )
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write to a temporary file beside ``path`` and rename: never a partial report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_report(year: int, out_dir: Path, url: str | None = None) -> Path:
+    with connect(url) as conn:
+        sections = build_sections(conn, year)
+    path = out_dir / f"sco_green_report_{year}.html"
+    write_atomically(path, render(year, sections))
+    return path

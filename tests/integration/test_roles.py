@@ -1,0 +1,127 @@
+"""Roles of CONTRACT.md section 7 on a warehouse after a real night, and the README's queries."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import errors, sql
+
+from sco_green.cli import main
+from sco_green.generate import generate
+from sco_green.paths import project_root, var_dir
+from tests.conftest import SERVER_URL, _with_db
+
+SECRETS = {
+    "SCO_LOADER_PASSWORD": f"loader-{uuid.uuid4().hex}",
+    "SCO_REPORTER_PASSWORD": f"reporter-{uuid.uuid4().hex}",
+    "SCO_AUDITOR_PASSWORD": f"auditor-{uuid.uuid4().hex}",
+    "SCO_TRANSFORMER_PASSWORD": f"transformer-{uuid.uuid4().hex}",
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One database that has been through a night, with passwords set from the environment."""
+    dbname = f"sco_roles_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(SERVER_URL, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    url = _with_db(SERVER_URL, dbname)
+    saved = {k: os.environ.get(k) for k in [*SECRETS, "WAREHOUSE_URL", "SCO_REPORTER_STATEMENT_TIMEOUT"]}
+    os.environ.update(SECRETS)
+    os.environ["WAREHOUSE_URL"] = url
+    os.environ["SCO_REPORTER_STATEMENT_TIMEOUT"] = "1s"
+    try:
+        inbox = tmp_path_factory.mktemp("roles") / "inbox"
+        generate(inbox, cycle=1, faults=True)
+        assert main(["nightly", "--inbox", str(inbox), "--logical-date", "2025-12-29"]) == 0
+        yield url
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        with psycopg.connect(SERVER_URL, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+
+
+def _as(url: str, role: str) -> psycopg.Connection:
+    """A session that has switched to ``role`` (privileges as that role)."""
+    conn = psycopg.connect(url, autocommit=True)
+    conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+    return conn
+
+
+def _denied(conn: psycopg.Connection, statement: str) -> bool:
+    try:
+        conn.execute(statement)
+    except errors.InsufficientPrivilege:
+        return True
+    return False
+
+
+def test_reporter_reads_marts_only_and_writes_nothing(built: str) -> None:
+    with _as(built, "sco_reporter") as conn:
+        assert conn.execute("SELECT count(*) FROM marts.fct_trade").fetchone()[0] > 0
+        assert _denied(conn, "SELECT 1 FROM raw.trade LIMIT 1")
+        assert _denied(conn, "SELECT 1 FROM audit.load_ledger LIMIT 1")
+        assert _denied(conn, "SELECT 1 FROM audit.quarantine LIMIT 1")
+        assert _denied(conn, "SELECT 1 FROM marts_build.fct_trade LIMIT 1")
+        assert _denied(conn, "DELETE FROM marts.fct_trade")
+        assert _denied(conn, "CREATE TABLE marts.mine (x int)")
+
+
+def test_auditor_reads_audit_and_marts_read_only(built: str) -> None:
+    with _as(built, "sco_auditor") as conn:
+        assert conn.execute("SELECT count(*) FROM audit.quarantine").fetchone()[0] > 0
+        assert conn.execute("SELECT count(*) FROM audit.validation_results").fetchone()[0] > 0
+        assert conn.execute("SELECT count(*) FROM marts.rpt_country_green_trade").fetchone()[0] > 0
+        assert _denied(conn, "SELECT 1 FROM raw.members LIMIT 1")
+        assert _denied(conn, "UPDATE audit.load_ledger SET reason = 'x'")
+        assert _denied(conn, "DELETE FROM marts.dim_members")
+
+
+def test_only_the_loader_writes_raw(built: str) -> None:
+    with _as(built, "sco_loader") as conn:
+        conn.execute("DELETE FROM raw.trade WHERE false")
+        assert _denied(conn, "SELECT 1 FROM marts.fct_trade LIMIT 1")
+        assert _denied(conn, "DELETE FROM marts.fct_trade")
+    for role in ("sco_transformer", "sco_reporter", "sco_auditor"):
+        with _as(built, role) as conn:
+            assert _denied(conn, "DELETE FROM raw.trade WHERE false"), role
+            assert _denied(conn, "INSERT INTO audit.quarantine SELECT * FROM audit.quarantine WHERE false"), role
+
+
+def test_runaway_reporter_query_is_stopped_by_its_timeout(built: str) -> None:
+    reporter_url = re.sub(r"://[^@/]*@", "://sco_reporter@", built)
+    with psycopg.connect(reporter_url, password=SECRETS["SCO_REPORTER_PASSWORD"], autocommit=True) as conn:
+        assert conn.execute("SHOW statement_timeout").fetchone()[0] == "1s"
+        with pytest.raises(errors.QueryCanceled):
+            conn.execute("SELECT pg_sleep(5)")
+
+
+def test_readme_example_queries_run_for_a_reporter(built: str) -> None:
+    readme = (project_root() / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sql\n(.*?)```", readme, flags=re.S)
+    statements = [s.strip() for block in blocks for s in block.split(";") if s.strip()]
+    statements = [s for s in statements if not all(line.startswith("--") for line in s.splitlines())]
+    assert len(statements) >= 3
+    with _as(built, "sco_reporter") as conn:
+        for statement in statements:
+            rows = conn.execute(statement).fetchall()
+            assert rows, statement
+
+
+def test_no_password_appears_in_the_run_logs(built: str) -> None:
+    logs = list(Path(var_dir(), "logs").rglob("*.log")) + list(Path(var_dir(), "airflow").rglob("*.log"))
+    assert logs
+    for path in logs:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for secret in SECRETS.values():
+            assert secret not in text, path
