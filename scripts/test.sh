@@ -10,6 +10,16 @@ if ! python3 -m uv --version >/dev/null 2>&1; then
 fi
 python3 -m uv sync --frozen --quiet
 
+# The report's browser test drives Debian's Chromium; Chinese text needs a CJK font.
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "the browser test needs Debian's chromium and fonts-noto-cjk (apt-get install chromium fonts-noto-cjk)" >&2
+        exit 1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+fi
+
 echo "== ruff"
 .venv/bin/ruff check .
 

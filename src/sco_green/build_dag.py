@@ -75,6 +75,18 @@ def build_warehouse_dag() -> DAG:
 
             return swap()
 
-        prepare_profile() >> dbt >> publish_marts()
+        @task
+        def publish_report() -> str:
+            """The annual report for the logical date's year, from the marts just published."""
+            from airflow.sdk import get_current_context
+
+            from sco_green.dag_support import logical_day
+            from sco_green.paths import var_dir
+            from sco_green.report import write_report
+
+            year = logical_day(get_current_context()).year
+            return str(write_report(year, var_dir() / "reports"))
+
+        prepare_profile() >> dbt >> publish_marts() >> publish_report()
 
     return build()

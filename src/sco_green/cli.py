@@ -77,6 +77,7 @@ def cmd_nightly(inbox: Path, logical: date) -> None:
     print(f"nightly {logical.isoformat()} over {inbox}")
     run_cycle(inbox, logical)
     print(f"  ledger: {_ledger_summary(before)}")
+    print(f"  report: {var_dir() / 'reports' / f'sco_green_report_{logical.year}.html'}")
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
@@ -96,8 +97,8 @@ def cmd_demo() -> None:
     for night, logical in enumerate(CYCLE_DATES, start=1):
         generate(inbox, scale="small", faults=True, cycle=night)
         cmd_nightly(inbox, logical)
-    out = cmd_report(CYCLE_DATES[-1].year, None)
-    print(f"report: {out}")
+    out = var_dir() / "reports" / f"sco_green_report_{CYCLE_DATES[-1].year}.html"
+    print(f"\nopen the report: {out}")
 
 
 def cmd_report(year: int, out: Path | None) -> Path:

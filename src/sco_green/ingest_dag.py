@@ -49,6 +49,13 @@ def build_ingest_dag(feed: str) -> DAG:
             context = get_current_context()
             return pipeline.publish(entries, warehouse.warehouse_url(), feed, logical_day(context))
 
-        publish_files(validate_files(land_files()))
+        @task
+        def update_data_docs() -> str:
+            """GX Data Docs for auditors, rebuilt from the stored validation results."""
+            from sco_green.validation import build_data_docs
+
+            return str(build_data_docs())
+
+        publish_files(validate_files(land_files())) >> update_data_docs()
 
     return ingest()

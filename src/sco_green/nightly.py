@@ -74,9 +74,16 @@ def configure_airflow(var: Path | None = None) -> Path:
     return home
 
 
+# Python-level writers on the process's own fds 1 and 2. While a cycle runs those fds point
+# at the log file; afterwards at the terminal again. Loggers that bind to sys.stdout during
+# the cycle keep a valid stream for the life of the process.
+_FD_STDOUT = open(1, "w", encoding="utf-8", errors="replace", closefd=False, buffering=1)  # noqa: SIM115
+_FD_STDERR = open(2, "w", encoding="utf-8", errors="replace", closefd=False, buffering=1)  # noqa: SIM115
+
+
 @contextlib.contextmanager
 def output_to(log_path: Path) -> Iterator[None]:
-    """Send everything written to fd 1 and 2 (Airflow, dbt, GX) to a log file."""
+    """Send everything written to stdout and stderr (Airflow, dbt, GX) to a log file."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -84,13 +91,12 @@ def output_to(log_path: Path) -> Iterator[None]:
     with open(log_path, "ab") as handle:
         os.dup2(handle.fileno(), 1)
         os.dup2(handle.fileno(), 2)
-        text = open(handle.fileno(), "w", encoding="utf-8", errors="replace", closefd=False, buffering=1)
         try:
-            with contextlib.redirect_stdout(text), contextlib.redirect_stderr(text):
+            with contextlib.redirect_stdout(_FD_STDOUT), contextlib.redirect_stderr(_FD_STDERR):
                 yield
         finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            _FD_STDOUT.flush()
+            _FD_STDERR.flush()
             os.dup2(saved[0], 1)
             os.dup2(saved[1], 2)
             os.close(saved[0])

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import html
 import io
+import logging
 import os
+import re
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
@@ -95,6 +97,7 @@ def _svg(fig: Any) -> str:
 
     plt.close(fig)
     text = buffer.getvalue()
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)  # creator and timestamp: not content
     return text[text.index("<svg") :]
 
 
@@ -102,6 +105,7 @@ def _bar_chart(series: dict[str, dict[str, float]], title: str, ylabel: str, sta
     """Stacked bars: series[label][x] = value."""
     import matplotlib
 
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -375,6 +379,7 @@ def write_atomically(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

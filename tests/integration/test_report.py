@@ -1,0 +1,87 @@
+"""The annual report: published by the nightly, rendered by a real browser, written atomically."""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from sco_green.cli import main
+from sco_green.generate import generate
+from sco_green.paths import var_dir
+
+SECTIONS = ("background", "overview", "cases", "space", "mechanisms", "outlook")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def test_nightly_publishes_a_report_that_renders_without_errors(
+    tmp_path: Path, warehouse_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inbox = tmp_path / "inbox"
+    generate(inbox, cycle=2, faults=True)
+    assert main(["nightly", "--inbox", str(inbox), "--logical-date", "2025-12-30"]) == 0
+    report = var_dir() / "reports" / "sco_green_report_2025.html"
+    assert str(report) in capsys.readouterr().out
+    text = report.read_text(encoding="utf-8")
+    assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", text)  # offline: nothing fetched, no CDN
+    assert "<script src" not in text and "<link" not in text
+    errors: list[str] = []
+    shot = tmp_path / "report.png"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(report.as_uri())
+        for section in SECTIONS:
+            assert page.locator(f"section#{section} h2").is_visible(), section
+        charts = page.locator("figure svg")
+        assert charts.count() >= 3
+        for i in range(charts.count()):
+            box = charts.nth(i).bounding_box()
+            assert box and box["width"] > 200 and box["height"] > 100
+        assert "上海合作组织绿色产业发展和合作报告" in page.title()
+        assert page.locator("text=Batken").first.is_visible()
+        assert page.locator(".src code", has_text="marts.rpt_country_green_trade").count() >= 1
+        page.screenshot(path=str(shot), full_page=True)
+        browser.close()
+    assert errors == []
+    assert shot.stat().st_size > 50_000
+    keep = os.environ.get("SCO_GREEN_SCREENSHOT_DIR")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(keep) / "report.png")
+
+
+def test_report_write_that_runs_out_of_space_leaves_yesterdays_file(tmp_path: Path) -> None:
+    """A file-size limit makes the write fail part-way (EFBIG), as a full disk would."""
+    target = tmp_path / "reports" / "sco_green_report_2025.html"
+    target.parent.mkdir()
+    target.write_text("yesterday's report", encoding="utf-8")
+    code = (
+        "import resource, signal, sys\n"
+        "from pathlib import Path\n"
+        "from sco_green.report import write_atomically\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))\n"
+        "try:\n"
+        "    write_atomically(Path(sys.argv[1]), 'x' * (1024 * 1024))\n"
+        "except OSError as exc:\n"
+        "    print(exc.errno)\n"
+        "    sys.exit(3)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True, text=True)
+    assert done.returncode == 3, done.stderr
+    assert int(done.stdout.strip()) == errno.EFBIG
+    assert target.read_text(encoding="utf-8") == "yesterday's report"
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
