@@ -20,7 +20,7 @@ from psycopg import sql
 
 LOADER, TRANSFORMER, REPORTER, AUDITOR = "sco_loader", "sco_transformer", "sco_reporter", "sco_auditor"
 ROLES = (LOADER, TRANSFORMER, REPORTER, AUDITOR)
-REPORTER_STATEMENT_TIMEOUT = os.environ.get("SCO_REPORTER_STATEMENT_TIMEOUT", "120s")
+DEFAULT_REPORTER_STATEMENT_TIMEOUT = "120s"
 
 LOADER_SCHEMAS = ("raw", "audit", "landing")
 TRANSFORMER_SCHEMAS = ("staging", "ref", "marts", "marts_build")
@@ -50,7 +50,8 @@ def ensure_roles(conn: psycopg.Connection) -> None:
             conn.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(_ident(role), sql.Literal(password)))
     conn.execute(
         sql.SQL("ALTER ROLE {} SET statement_timeout = {}").format(
-            _ident(REPORTER), sql.Literal(REPORTER_STATEMENT_TIMEOUT)
+            _ident(REPORTER),
+            sql.Literal(os.environ.get("SCO_REPORTER_STATEMENT_TIMEOUT", DEFAULT_REPORTER_STATEMENT_TIMEOUT)),
         )
     )
     for schema in (*LOADER_SCHEMAS, *TRANSFORMER_SCHEMAS, "sco_util"):
