@@ -23,6 +23,7 @@ from typing import TextIO
 
 from sco_green import reference
 from sco_green.feeds import MEMBERS, RECYCLING, TRADE
+from sco_green.progress import Progress
 
 CYCLE_DATES = (date(2025, 12, 29), date(2025, 12, 30), date(2025, 12, 31))
 TRADE_YEARS = tuple(range(2020, 2026))
@@ -39,7 +40,7 @@ class Scale:
 SCALES = {
     "small": Scale(trade_rows=2_400, tickets_per_park_half=300, members=86),
     "medium": Scale(trade_rows=200_000, tickets_per_park_half=12_500, members=86),
-    "large": Scale(trade_rows=5_000_000, tickets_per_park_half=250_000, members=86),
+    "large": Scale(trade_rows=5_000_000, tickets_per_park_half=500_000, members=86),
 }
 
 SCO_MEMBERS = ("CHN", "KAZ", "KGZ", "RUS", "TJK", "UZB", "IND", "PAK", "IRN", "BLR")
@@ -240,14 +241,18 @@ def write_trade(out: Path, rng: random.Random, scale: Scale, cycle: int, faults:
         w.writerow(TRADE.column_names)
         count = 0
         wld: dict[tuple[str, str, str, str, str], list[float]] = {}
+        progress = Progress(f"generate {main.name}", total=scale.trade_rows)
         for row in _trade_rows(random.Random(rng.random()), scale.trade_rows):
             w.writerow(row)
             count += 1
+            if count % 10_000 == 0:
+                progress.update(count, count)
             if row[0] in ("2024", "2025") and count % 7 == 0:
                 k = (row[0], row[1], row[3], row[4], row[5])
                 agg = wld.setdefault(k, [0.0, 0.0])
                 agg[0] += float(row[6])
                 agg[1] += float(row[7])
+        progress.finish(count)
         for (year, reporter, flow, version, hs6), (value, weight) in sorted(wld.items()):
             w.writerow([year, reporter, "WLD", flow, version, hs6, f"{value:.2f}", f"{weight:.0f}", "0"])
         if faults:

@@ -20,6 +20,7 @@ import psycopg
 from psycopg import sql
 
 from sco_green.feeds import FeedSpec
+from sco_green.progress import Progress
 
 FLUSH_BYTES = 4 << 20
 # A field longer than this is not a weighbridge ticket but an unterminated quote.
@@ -72,9 +73,13 @@ def map_header(spec: FeedSpec, header: list[str]) -> tuple[list[str | None], lis
     return positions, extras
 
 
-def _records(path: Path, encoding: str) -> Iterator[list[str]]:
-    with open(path, encoding=encoding, newline="") as handle:
-        yield from csv.reader(handle, strict=True)
+def _records(path: Path, encoding: str, progress: Progress | None = None) -> Iterator[list[str]]:
+    """CSV records of the file; ``progress`` hears of the bytes read every 50,000 records."""
+    with open(path, "rb") as raw, io.TextIOWrapper(raw, encoding=encoding, newline="") as handle:
+        for n, record in enumerate(csv.reader(handle, strict=True)):
+            if progress is not None and n % 50_000 == 0:
+                progress.update(n, raw.tell())
+            yield record
 
 
 def land_file(
@@ -88,7 +93,8 @@ def land_file(
 
     The caller owns the transaction: a failure part-way leaves nothing behind.
     """
-    records = _records(path, encoding)
+    progress = Progress(f"land {path.name}", total=path.stat().st_size)
+    records = _records(path, encoding, progress)
     try:
         header = next(records, None)
     except (csv.Error, UnicodeDecodeError) as exc:
@@ -139,4 +145,5 @@ def land_file(
             raise FileRejected(f"undecodable bytes near record {rows + 1}: {exc.reason}") from exc
         if buffer.tell():
             copy.write(buffer.getvalue())
+    progress.finish(rows)
     return LandedFile(table=table, rows_in=rows, header=header, extra_columns=extras)

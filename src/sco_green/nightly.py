@@ -91,10 +91,12 @@ def output_to(log_path: Path) -> Iterator[None]:
     with open(log_path, "ab") as handle:
         os.dup2(handle.fileno(), 1)
         os.dup2(handle.fileno(), 2)
+        os.environ["SCO_GREEN_PROGRESS_FD"] = str(saved[1])  # progress still reaches the terminal
         try:
             with contextlib.redirect_stdout(_FD_STDOUT), contextlib.redirect_stderr(_FD_STDERR):
                 yield
         finally:
+            os.environ.pop("SCO_GREEN_PROGRESS_FD", None)
             _FD_STDOUT.flush()
             _FD_STDERR.flush()
             os.dup2(saved[0], 1)

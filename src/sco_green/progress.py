@@ -18,7 +18,12 @@ BAR = 30
 
 def _fd() -> int:
     value = os.environ.get(PROGRESS_FD_ENV)
-    return int(value) if value and value.isdigit() else sys.stderr.fileno()
+    if value and value.isdigit():
+        return int(value)
+    try:
+        return sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # a replaced stderr (test capture) has no fd
+        return 2
 
 
 @dataclass
