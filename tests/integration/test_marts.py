@@ -211,12 +211,17 @@ def test_failing_dbt_test_leaves_yesterdays_marts_and_fails_the_cycle(
     snapshot_sql = "SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM marts.fct_trade t"
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         before = conn.execute(snapshot_sql).fetchone()[0]
-        # A row that slipped into raw without validation breaks the accepted_values test on flow.
-        load_id = conn.execute("SELECT max(load_id) FROM audit.load_ledger WHERE feed = 'trade'").fetchone()[0]
+        # A load that slipped into raw without validation breaks the accepted_values test on flow.
+        load_id = conn.execute("SELECT nextval('audit.load_id_seq')").fetchone()[0]
+        conn.execute(
+            "INSERT INTO audit.load_ledger (load_id, feed, file_name, sha256, size_bytes, rows_in, rows_loaded, status)"
+            " VALUES (%s, 'trade', 'manual.csv', 'manual', 0, 1, 1, 'loaded')",
+            (load_id,),
+        )
         conn.execute(
             "INSERT INTO raw.trade (load_id, file_name, source_row, year, reporter_iso3, partner_iso3, flow,"
             " hs_version, hs6, trade_value_usd, net_weight_kg, revision)"
-            " VALUES (%s, 'manual', 999999, 2025, 'CHN', 'KAZ', 'Q', 'HS2022', '854143', 1, 1, 0)",
+            " VALUES (%s, 'manual.csv', 1, 2025, 'CHN', 'KAZ', 'Q', 'HS2022', '854143', 1, 1, 0)",
             (load_id,),
         )
     capsys.readouterr()

@@ -1,16 +1,13 @@
 -- One row per ticket: the later-loaded version wins (a VOID version cancels it later on).
 --
--- Incremental like int_trade__winning_revisions: only tickets of loads newer than any this
--- table has seen, or whose winning version came from a load that is no longer current.
+-- Incremental: a night recomputes only the tickets it can have changed (macros/incremental_winners.sql).
 {{
     config(
         materialized='incremental',
         unique_key=['park_id', 'ticket_no'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook=[
-            "delete from {{ this }} where load_id not in (select load_id from {{ source('audit', 'load_ledger') }} where feed = 'recycling' and status = 'loaded')"
-        ]
+        post_hook=["{{ delete_stale_winners('recycling') }}"]
     )
 }}
 
@@ -20,38 +17,7 @@ tickets as (
     select * from {{ ref('stg_recycling__tickets') }}
 ),
 
-{% if is_incremental() %}
-    seen as (
-        select coalesce(max(seen_through_load_id), 0) as load_id from {{ this }}
-    ),
-
-    touched as (
-        select distinct
-            tickets.park_id,
-            tickets.ticket_no
-        from tickets
-        where tickets.load_id > (select seen.load_id from seen)
-        union
-        select
-            previous.park_id,
-            previous.ticket_no
-        from {{ this }} as previous
-        where not exists (select 1 from tickets where tickets.load_id = previous.load_id)
-    ),
-
-    candidates as (
-        select tickets.*
-        from tickets
-        inner join touched
-            on
-                tickets.park_id = touched.park_id
-                and tickets.ticket_no = touched.ticket_no
-    ),
-{% else %}
-    candidates as (
-        select * from tickets
-    ),
-{% endif %}
+{{ incremental_candidates('tickets', ['park_id', 'ticket_no']) }}
 
 ranked as (
     select

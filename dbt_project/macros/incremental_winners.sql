@@ -1,0 +1,54 @@
+{#-
+    Winner tables that a night updates incrementally (int_trade__winning_revisions,
+    int_recycling__winning_tickets).
+
+    incremental_candidates: the CTE `candidates`, every current row of the keys a night can
+    have changed: keys of rows from loads newer than any the table has seen, and keys whose
+    winning row came from a load that is no longer current (superseded). On a full build,
+    every current row.
+
+    delete_stale_winners: post-hook removing keys left with no current row at all.
+-#}
+{% macro incremental_candidates(records, key_columns) -%}
+    {%- if is_incremental() %}
+    seen as (
+        select coalesce(max(seen_through_load_id), 0) as load_id from {{ this }}
+    ),
+
+    touched as (
+        select distinct
+            {% for column in key_columns %}{{ records }}.{{ column }}{{ "," if not loop.last }}
+            {% endfor %}
+        from {{ records }}
+        where {{ records }}.load_id > (select seen.load_id from seen)
+        union
+        select
+            {% for column in key_columns %}previous.{{ column }}{{ "," if not loop.last }}
+            {% endfor %}
+        from {{ this }} as previous
+        where not exists (select 1 from {{ records }} where {{ records }}.load_id = previous.load_id)
+    ),
+
+    candidates as (
+        select {{ records }}.*
+        from {{ records }}
+        inner join touched
+            on
+                {% for column in key_columns %}{{ records }}.{{ column }} = touched.{{ column }}
+                {{ "and " if not loop.last }}{% endfor %}
+    ),
+    {%- else %}
+    candidates as (
+        select * from {{ records }}
+    ),
+    {%- endif %}
+{%- endmacro %}
+
+
+{% macro delete_stale_winners(feed) -%}
+    delete from {{ this }}
+    where load_id not in (
+        select load_id from {{ source('audit', 'load_ledger') }}
+        where feed = '{{ feed }}' and status = 'loaded'
+    )
+{%- endmacro %}
