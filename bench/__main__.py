@@ -81,9 +81,6 @@ def load(scale: str, server: str, workdir: Path) -> dict[str, object]:
         started = time.perf_counter()
         generate(inbox, scale=scale, cycle=1)
         print(f"generated {scale} feeds in {time.perf_counter() - started:.1f}s")
-    for other in ("members", "recycling"):
-        for p in (inbox / other).glob("*.csv"):
-            p.unlink()
     with open(trade, "rb") as handle:
         rows = sum(1 for _ in handle) - 1
     results: dict[str, object] = {"scale": scale, "rows": rows, "bytes": trade.stat().st_size}

@@ -66,7 +66,7 @@ def build_warehouse_dag() -> DAG:
             ),
             render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD),
             operator_args={"vars": {"marts_schema": BUILD}, "install_deps": False},
-            default_args={"retries": 0},
+            default_args={"retries": 1},
         )
 
         @task(outlets=[MARTS_ASSET])

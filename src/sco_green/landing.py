@@ -77,7 +77,7 @@ def _records(path: Path, encoding: str, progress: Progress | None = None) -> Ite
     """CSV records of the file; ``progress`` hears of the bytes read every 50,000 records."""
     with open(path, "rb") as raw, io.TextIOWrapper(raw, encoding=encoding, newline="") as handle:
         for n, record in enumerate(csv.reader(handle, strict=True)):
-            if progress is not None and n % 50_000 == 0:
+            if progress is not None and n and n % 50_000 == 0:
                 progress.update(n, raw.tell())
             yield record
 

@@ -120,10 +120,11 @@ $$ SELECT v ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-
           AND pg_input_is_valid(v, 'timestamptz') $$;
 """
 
-# PostgreSQL 15 has no pg_input_is_valid: try the cast in a sub-block instead.
+# PostgreSQL 15 has no pg_input_is_valid: try the cast in a sub-block instead. A sub-block is
+# a subtransaction, which a parallel worker may not start: these must be PARALLEL UNSAFE.
 _SAFE_PARSE_PG15 = """
 CREATE OR REPLACE FUNCTION sco_util.is_date(v text) RETURNS boolean
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS
+LANGUAGE plpgsql IMMUTABLE PARALLEL UNSAFE AS
 $$ BEGIN
   IF v IS NULL THEN RETURN NULL; END IF;
   IF v !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN RETURN false; END IF;
@@ -131,7 +132,7 @@ $$ BEGIN
 EXCEPTION WHEN others THEN RETURN false;
 END $$;
 CREATE OR REPLACE FUNCTION sco_util.is_timestamptz(v text) RETURNS boolean
-LANGUAGE plpgsql STABLE PARALLEL SAFE AS
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE AS
 $$ BEGIN
   IF v IS NULL THEN RETURN NULL; END IF;
   IF v !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$'

@@ -152,3 +152,16 @@ def test_gx_error_fails_validation_instead_of_passing(
     db.execute("DROP FUNCTION sco_util.is_int(text)")
     with pytest.raises(ValidationFailed, match="could not run"):
         validate(entries, warehouse_url)
+
+
+def test_validation_survives_parallel_query_plans(
+    clean_inbox: Path, tmp_path: Path, db: psycopg.Connection, warehouse_url: str
+) -> None:
+    """Large files get parallel plans; the safe-parse helpers must be usable in them."""
+    guc = "debug_parallel_query" if db.info.server_version >= 160000 else "force_parallel_mode"
+    dbname = db.info.dbname
+    db.execute(f"ALTER DATABASE {dbname} SET {guc} = on")
+    header, rows = _clean_rows(clean_inbox, "recycling")
+    write_csv(tmp_path / CLEAN_FILES["recycling"], header, rows + ticket_fault_rows()["R05"])
+    ingest_feed("recycling", tmp_path, warehouse_url, DAY)
+    assert db.execute("SELECT status, rows_quarantined FROM audit.load_ledger").fetchone() == ("loaded", 1)
