@@ -9,7 +9,7 @@
 
     delete_stale_winners: post-hook removing keys left with no current row at all.
 -#}
-{% macro incremental_candidates(records, key_columns) -%}
+{% macro incremental_candidates(records, key_columns, feed) -%}
     {%- if is_incremental() %}
     seen as (
         select coalesce(max(seen_through_load_id), 0) as load_id from {{ this }}
@@ -26,7 +26,10 @@
             {% for column in key_columns %}previous.{{ column }}{{ "," if not loop.last }}
             {% endfor %}
         from {{ this }} as previous
-        where not exists (select 1 from {{ records }} where {{ records }}.load_id = previous.load_id)
+        where previous.load_id in (
+            select stale.load_id from {{ source('audit', 'load_ledger') }} as stale
+            where stale.feed = '{{ feed }}' and stale.status <> 'loaded'
+        )
     ),
 
     candidates as (

@@ -87,6 +87,17 @@ def build_warehouse_dag() -> DAG:
             year = logical_day(get_current_context()).year
             return str(write_report(year, var_dir() / "reports"))
 
-        prepare_profile() >> dbt >> publish_marts() >> publish_report()
+        @task
+        def dbt_docs() -> str:
+            """dbt's documentation site (static, one file) for report authors, under var/dbt_docs."""
+            from sco_green.dbt_runner import run_dbt
+            from sco_green.paths import var_dir
+
+            target = var_dir() / "dbt_docs"
+            run_dbt(["docs", "generate", "--static", "--target-path", str(target)])
+            return str(target / "static_index.html")
+
+        published = prepare_profile() >> dbt >> publish_marts()
+        published >> [publish_report(), dbt_docs()]
 
     return build()

@@ -208,6 +208,8 @@ def _raw_table_ddl() -> str:
             f"    source_row bigint NOT NULL,\n    {cols},\n"
             "    PRIMARY KEY (load_id, source_row)\n);"
         )
+        # The incremental winners look rows up by key (and by load through the primary key).
+        statements.append(f"CREATE INDEX IF NOT EXISTS {spec.name}_key ON raw.{spec.name} ({', '.join(spec.key)});")
     return "\n".join(statements)
 
 

@@ -17,7 +17,7 @@ tickets as (
     select * from {{ ref('stg_recycling__tickets') }}
 ),
 
-{{ incremental_candidates('tickets', ['park_id', 'ticket_no']) }}
+{{ incremental_candidates('tickets', ['park_id', 'ticket_no'], 'recycling') }}
 
 ranked as (
     select

@@ -18,7 +18,7 @@ records as (
     select * from {{ ref('stg_trade__trade_records') }}
 ),
 
-{{ incremental_candidates('records', ['year', 'reporter_iso3', 'partner_iso3', 'flow', 'hs_version', 'hs6']) }}
+{{ incremental_candidates('records', ['year', 'reporter_iso3', 'partner_iso3', 'flow', 'hs_version', 'hs6'], 'trade') }}
 
 ranked as (
     select
