@@ -54,7 +54,12 @@ def run_dbt(args: Sequence[str], url: str | None = None, *, env_ready: bool = Fa
     if not env_ready:
         apply_dbt_env(url)
     project = str(dbt_project_dir())
-    result = dbtRunner().invoke([args[0], "--project-dir", project, "--profiles-dir", project, *args[1:]])
+    # Options go after the whole subcommand ("docs generate"), before the subcommand's own flags.
+    words = 0
+    while words < len(args) and not args[words].startswith("-"):
+        words += 1
+    command = [*args[:words], "--project-dir", project, "--profiles-dir", project, *args[words:]]
+    result = dbtRunner().invoke(command)
     if result.success:
         return
     if result.exception is not None:
