@@ -50,8 +50,5 @@
 
 {% macro delete_stale_winners(feed) -%}
     delete from {{ this }}
-    where load_id not in (
-        select load_id from {{ source('audit', 'load_ledger') }}
-        where feed = '{{ feed }}' and status = 'loaded'
-    )
+    where load_id not in ({{ current_loads(feed) }})
 {%- endmacro %}

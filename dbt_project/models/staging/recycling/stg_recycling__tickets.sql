@@ -5,8 +5,7 @@ source as (
 ),
 
 current_loads as (
-    select load_id from {{ source('audit', 'load_ledger') }}
-    where feed = 'recycling' and status = 'loaded'
+    {{ current_loads('recycling') }}
 ),
 
 final as (

@@ -5,8 +5,7 @@ source as (
 ),
 
 current_loads as (
-    select load_id from {{ source('audit', 'load_ledger') }}
-    where feed = 'trade' and status = 'loaded'
+    {{ current_loads('trade') }}
 ),
 
 final as (
