@@ -2,7 +2,7 @@
 # dbt build wall time: full night, then a night with 1% new trade rows, then a full refresh.
 # Usage: bash bench/nightly_cost.sh small|medium|large   (uses WAREHOUSE_URL server 127.0.0.1:5432)
 # Prints per-DAG times of a first night, of a night with 1% new trade rows, and of a full-refresh
-# and a no-change incremental dbt build. Issue: the 1% night is not yet cheaper than the first.
+# and a no-change incremental dbt build. Known limit: the 1% night is not yet cheaper than the first.
 set -u
 cd "$(dirname "$0")/.."
 scale=$1
