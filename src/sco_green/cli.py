@@ -127,8 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         print("sco-green: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the CLI's contract is a one-line cause, the log has the rest
-        lines = str(exc).strip().splitlines()
-        print(f"sco-green: error: {lines[0] if lines else type(exc).__name__}", file=sys.stderr)
+        from sco_green.warehouse import one_line
+
+        print(f"sco-green: error: {one_line(exc)}", file=sys.stderr)
         return 1
 
 

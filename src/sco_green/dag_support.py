@@ -24,10 +24,11 @@ def record_failure_cause(context: dict[str, Any]) -> None:
     target = os.environ.get(CAUSE_FILE_ENV)
     if not target:
         return
+    from sco_green.warehouse import one_line
+
     exc = context.get("exception")
     ti = context.get("task_instance") or context.get("ti")
-    lines = str(exc).strip().splitlines() if exc else []
-    text = lines[0] if lines else (type(exc).__name__ if exc else "failed")
+    text = one_line(exc) if exc else "failed"
     Path(target).write_text(f"{getattr(ti, 'task_id', 'task')}: {text}\n", encoding="utf-8")
 
 

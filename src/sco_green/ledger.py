@@ -16,7 +16,6 @@ from enum import StrEnum
 
 import psycopg
 
-STATUSES = ("loaded", "duplicate", "superseded", "blocked", "rejected")
 # Versions of a name that a corrected re-drop replaces (duplicates never loaded anything,
 # superseded ones are gone already).
 _REPLACEABLE = ("loaded", "blocked", "rejected")

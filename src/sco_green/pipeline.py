@@ -161,7 +161,7 @@ def _raw_json(header: list[str], spec: FeedSpec) -> sql.Composable:
     return sql.SQL(" || ").join(chunks)
 
 
-def _publish_one(conn: psycopg.Connection, entry: dict[str, Any], logical: date) -> None:
+def _publish_one(conn: psycopg.Connection, entry: dict[str, Any]) -> None:
     spec = feed(entry["feed"])
     validation = entry.get("validation")
     table = entry["table"]
@@ -289,7 +289,7 @@ def publish(entries: list[dict[str, Any]], url: str, feed_name: str, logical: da
     with connect(url) as conn:
         for entry in entries:
             with conn.transaction():
-                _publish_one(conn, entry, logical)
+                _publish_one(conn, entry)
             summary[entry["status"]] = summary.get(entry["status"], 0) + 1
             log.info("%s/%s: %s %s", feed_name, entry["file_name"], entry["status"], entry["reason"] or "")
         with conn.transaction():

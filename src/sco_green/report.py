@@ -48,20 +48,23 @@ class Section:
     body: str
 
 
-def fmt_en(value: Decimal | float | int, unit: str = "") -> str:
+def _scaled(value: Decimal | float | int, steps: tuple[tuple[float, str], ...]) -> tuple[str, str]:
+    """The number in the largest unit of ``steps`` it reaches, and that unit's word."""
     v = float(value)
-    for size, word in ((1e9, " billion"), (1e6, " million")):
+    for size, word in steps:
         if abs(v) >= size:
-            return f"{unit}{v / size:,.2f}{word}"
-    return f"{unit}{v:,.0f}" if v == int(v) else f"{unit}{v:,.2f}"
+            return f"{v / size:,.2f}", word
+    return (f"{v:,.0f}" if v == int(v) else f"{v:,.2f}"), ""
+
+
+def fmt_en(value: Decimal | float | int, unit: str = "") -> str:
+    number, word = _scaled(value, ((1e9, " billion"), (1e6, " million")))
+    return f"{unit}{number}{word}"
 
 
 def fmt_zh(value: Decimal | float | int, unit: str = "") -> str:
-    v = float(value)
-    for size, word in ((1e8, "亿"), (1e4, "万")):
-        if abs(v) >= size:
-            return f"{v / size:,.2f}{word}{unit}"
-    return f"{v:,.0f}{unit}" if v == int(v) else f"{v:,.2f}{unit}"
+    number, word = _scaled(value, ((1e8, "亿"), (1e4, "万")))
+    return f"{number}{word}{unit}"
 
 
 def both(value: Decimal | float | int, en_unit: str, zh_unit: str) -> str:

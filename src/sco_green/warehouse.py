@@ -10,7 +10,6 @@ import atexit
 import contextlib
 import os
 import signal
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -37,8 +36,7 @@ def connect(url: str | None = None, *, autocommit: bool = False) -> psycopg.Conn
     try:
         return psycopg.connect(url or warehouse_url(), autocommit=autocommit, connect_timeout=10)
     except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WarehouseError(f"warehouse unreachable: {first}") from exc
+        raise WarehouseError(f"warehouse unreachable: {one_line(exc)}") from exc
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -237,10 +235,6 @@ def bootstrap(url: str | None = None) -> None:
 
 
 def one_line(exc: BaseException) -> str:
+    """The first line of an error: what the CLI prints and the ledger of causes records."""
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
-
-
-def die(message: str, code: int = 1) -> None:
-    print(f"sco-green: error: {message}", file=sys.stderr)
-    raise SystemExit(code)
