@@ -11,7 +11,7 @@ import csv
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -45,18 +45,30 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
-def warehouse_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A brand-new database on the real server, exported as WAREHOUSE_URL for the test."""
-    dbname = f"sco_test_{RUN_ID}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(SERVER_URL, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-    url = _with_db(SERVER_URL, dbname)
-    monkeypatch.setenv("WAREHOUSE_URL", url)
-    try:
-        yield url
-    finally:
+def new_database() -> Iterator[Callable[[str], str]]:
+    """A factory of brand-new databases on the real server (a warehouse, Airflow's metadata);
+    each is dropped when the test ends."""
+    made: list[str] = []
+
+    def make(purpose: str = "sco_test") -> str:
+        dbname = f"{purpose}_{RUN_ID}_{uuid.uuid4().hex[:8]}"
         with psycopg.connect(SERVER_URL, autocommit=True) as admin:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+        made.append(dbname)
+        return _with_db(SERVER_URL, dbname)
+
+    yield make
+    with psycopg.connect(SERVER_URL, autocommit=True) as admin:
+        for dbname in made:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+
+
+@pytest.fixture
+def warehouse_url(new_database: Callable[[str], str], monkeypatch: pytest.MonkeyPatch) -> str:
+    """A brand-new database on the real server, exported as WAREHOUSE_URL for the test."""
+    url = new_database("sco_test")
+    monkeypatch.setenv("WAREHOUSE_URL", url)
+    return url
 
 
 @pytest.fixture

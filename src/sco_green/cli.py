@@ -1,4 +1,4 @@
-"""``sco-green``: demo, nightly, generate, report.
+"""``sco-green``: demo, nightly, celery-nightly, generate, report.
 
 Exit code 0 means every file was published or recorded in the ledger with a reason;
 non-zero only when the cycle itself could not run, with a one-line cause on stderr.
@@ -7,6 +7,7 @@ non-zero only when the cycle itself could not run, with a one-line cause on stde
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -32,6 +33,23 @@ def _parser() -> argparse.ArgumentParser:
     nightly = sub.add_parser("nightly", help="one nightly cycle over an inbox (runs the real DAGs in-process)")
     nightly.add_argument("--inbox", required=True, type=Path, help="folder with members/, trade/, recycling/")
     nightly.add_argument("--logical-date", type=_date, default=None, help="YYYY-MM-DD (default: today)")
+
+    celery = sub.add_parser(
+        "celery-nightly",
+        help="one nightly on a local Airflow CeleryExecutor cluster (scheduler, dag-processor, api-server, workers)",
+    )
+    celery.add_argument("--inbox", required=True, type=Path, help="folder with members/, trade/, recycling/")
+    celery.add_argument("--workers", type=int, default=2)
+    celery.add_argument(
+        "--metadata-url",
+        default=os.environ.get(
+            "SCO_GREEN_CELERY_METADATA_URL", "postgresql://postgres@127.0.0.1:5432/sco_green_airflow"
+        ),
+        help="Airflow metadata database (PostgreSQL); a scratch database, recreated at start",
+    )
+    celery.add_argument(
+        "--broker-url", default=os.environ.get("SCO_GREEN_CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+    )
 
     gen = sub.add_parser("generate", help="write deterministic sample feeds")
     gen.add_argument("--out", required=True, type=Path)
@@ -80,6 +98,30 @@ def cmd_nightly(inbox: Path, logical: date) -> None:
     print(f"  report: {var_dir() / 'reports' / f'sco_green_report_{logical.year}.html'}")
 
 
+def cmd_celery_nightly(args: argparse.Namespace, warehouse: str) -> None:
+    from sco_green.celery_cluster import ClusterFailed, ClusterSettings, run_nightly_on_celery
+
+    if not args.inbox.is_dir():
+        raise FileNotFoundError(f"inbox {args.inbox} is not a directory")
+    before = _max_load_id()
+    settings = ClusterSettings(
+        metadata_url=args.metadata_url,
+        broker_url=args.broker_url,
+        warehouse_url=warehouse,
+        inbox=args.inbox,
+        home=var_dir() / "celery",
+        workers=args.workers,
+    )
+    print(f"celery nightly over {args.inbox} ({args.workers} workers); process logs: {settings.home / 'logs'}")
+    result = run_nightly_on_celery(settings)
+    print(f"  logical date {result.logical_date}; tasks ran on: {', '.join(sorted(result.hosts))}")
+    print(f"  ledger: {_ledger_summary(before)}")
+    print(f"  wall time {result.seconds:.1f}s from scheduler start")
+    if not result.succeeded:
+        failed = [f"{t.dag_id}.{t.task_id}" for t in result.tasks if t.state != "success"]
+        raise ClusterFailed(f"nightly did not succeed: runs {result.runs}; tasks not successful: {failed[:5]}")
+
+
 def cmd_generate(args: argparse.Namespace) -> None:
     from sco_green.generate import generate
 
@@ -116,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
             cmd_generate(args)
             return 0
         with warehouse_session(var_dir()):
-            if args.command == "nightly":
+            if args.command == "celery-nightly":
+                cmd_celery_nightly(args, os.environ["WAREHOUSE_URL"])
+            elif args.command == "nightly":
                 cmd_nightly(args.inbox, args.logical_date or date.today())
             elif args.command == "demo":
                 cmd_demo()

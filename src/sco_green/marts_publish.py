@@ -48,3 +48,17 @@ def publish_marts(url: str | None = None) -> list[str]:
         conn.execute(sql.SQL("ALTER SCHEMA marts_swap RENAME TO {}").format(sql.Identifier(BUILD)))
         apply_published_schema_privileges(conn)
     return list(MART_TABLES)
+
+
+def mart_digests(url: str | None = None, schema: str = PUBLISHED) -> dict[str, str | None]:
+    """An md5 of each mart's rows in a canonical order: two warehouses (or a full refresh and
+    an incremental night) hold the same marts exactly when these are equal."""
+    with connect(url) as conn:
+        return {
+            table: conn.execute(
+                sql.SQL("SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM {}.{} t").format(
+                    sql.Identifier(schema), sql.Identifier(table)
+                )
+            ).fetchone()[0]
+            for table in MART_TABLES
+        }

@@ -8,9 +8,12 @@ quarantine that disagrees with the validation record.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
@@ -67,6 +70,24 @@ def _context() -> Any:
     return _context_at(str(var_dir()))
 
 
+@contextlib.contextmanager
+def gx_lock() -> Iterator[None]:
+    """Hold the file context for one process at a time.
+
+    The scheduler runs the three ingest DAGs together; their task processes share var/gx and
+    GX rewrites great_expectations.yml, suites and the Data Docs site in place, so concurrent
+    writers would tear those files. An exclusive flock serialises them across processes.
+    """
+    path = var_dir() / ".gx.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @cache
 def _context_at(root: str) -> Any:
     context = gx.get_context(mode="file", project_root_dir=root)
@@ -91,8 +112,8 @@ def _context_at(root: str) -> Any:
 
 def build_data_docs() -> Path:
     """Rebuild the Data Docs site from every stored validation result; returns index.html."""
-    context = _context()
-    context.build_data_docs(site_names=[DOCS_SITE])
+    with gx_lock():
+        _context().build_data_docs(site_names=[DOCS_SITE])
     return var_dir() / "data_docs" / "index.html"
 
 
@@ -135,8 +156,7 @@ def _exception_message(info: dict[str, Any]) -> str | None:
     return None
 
 
-def run_suite(url: str, feed_name: str, file_name: str, table: str) -> list[ExpectationOutcome]:
-    """Run the feed's suite on ``table`` in the warehouse; raise if any expectation errored."""
+def _run_suite_locked(url: str, feed_name: str, file_name: str, table: str) -> Any:
     context = _context()
     datasource = _datasource(context, url)
     schema, name = table.split(".")
@@ -145,9 +165,15 @@ def run_suite(url: str, feed_name: str, file_name: str, table: str) -> list[Expe
         batch = asset.add_batch_definition_whole_table("whole_file")
         suite = configure_suite(context, feed_name, file_name)
         definition = gx.ValidationDefinition(name=f"validate_{table}_{uuid.uuid4().hex[:8]}", data=batch, suite=suite)
-        result = definition.run(result_format={"result_format": "SUMMARY"})
+        return definition.run(result_format={"result_format": "SUMMARY"})
     finally:
         datasource.delete_asset(table)
+
+
+def run_suite(url: str, feed_name: str, file_name: str, table: str) -> list[ExpectationOutcome]:
+    """Run the feed's suite on ``table`` in the warehouse; raise if any expectation errored."""
+    with gx_lock():
+        result = _run_suite_locked(url, feed_name, file_name, table)
     outcomes = []
     for item in result.results:
         config = item.expectation_config
