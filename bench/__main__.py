@@ -2,7 +2,10 @@
 
 (a) bare ``psql \\copy`` into an unindexed table of the same columns: the physical limit;
 (b) this project's ingest of the same file: land only (decode + COPY), and the full path
-    (land, validate with GX in SQL, publish), with the peak RSS of each.
+    (land, validate with GX in SQL, publish), with the peak RSS of each;
+(c) dlt loading the same CSV into PostgreSQL (its default path: a resource of row batches);
+(d) pandas.read_csv + DataFrame.to_sql(method="multi", chunksize=10_000).
+The peers need the optional group: ``uv sync --frozen --group bench``; ``--peers none`` skips them.
 Results are printed as a table and written to bench/results/load-<scale>.json.
 """
 
@@ -74,7 +77,53 @@ def _child(stage: str, url: str, inbox: Path) -> dict[str, float]:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def load(scale: str, server: str, workdir: Path) -> dict[str, object]:
+PEER_CODE = {
+    "dlt": (
+        "import csv, dlt, json, sys, tempfile, time\n"
+        "url, path = sys.argv[1:3]\n"
+        "def batches():\n"
+        "    with open(path, newline='', encoding='utf-8') as handle:\n"
+        "        batch = []\n"
+        "        for row in csv.DictReader(handle):\n"
+        "            batch.append(row)\n"
+        "            if len(batch) == 10_000:\n"
+        "                yield batch\n"
+        "                batch = []\n"
+        "        if batch:\n"
+        "            yield batch\n"
+        "trade = dlt.resource(batches, name='trade', write_disposition='append')\n"
+        "pipeline = dlt.pipeline(pipeline_name='bench_load', pipelines_dir=tempfile.mkdtemp(),\n"
+        "    destination=dlt.destinations.postgres(credentials=url), dataset_name='bench')\n"
+        "t = time.perf_counter()\n"
+        "pipeline.run(trade())\n"
+        "seconds = time.perf_counter() - t\n"
+        "import resource as rusage\n"
+        "rss = rusage.getrusage(rusage.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(json.dumps({'seconds': seconds, 'peak_rss_mib': rss}))\n"
+    ),
+    "pandas": (
+        "import json, resource, sys, time\n"
+        "import pandas as pd, sqlalchemy\n"
+        "url, path = sys.argv[1:3]\n"
+        "engine = sqlalchemy.create_engine(url.replace('postgresql://', 'postgresql+psycopg://', 1))\n"
+        "t = time.perf_counter()\n"
+        "frame = pd.read_csv(path, dtype=str, keep_default_na=False)\n"
+        "frame.to_sql('bench_pandas', engine, method='multi', chunksize=10_000, index=False)\n"
+        "seconds = time.perf_counter() - t\n"
+        "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(json.dumps({'seconds': seconds, 'peak_rss_mib': rss}))\n"
+    ),
+}
+
+
+def _peer(name: str, url: str, path: Path) -> dict[str, float]:
+    done = subprocess.run([sys.executable, "-c", PEER_CODE[name], url, str(path)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"peer {name} failed: {done.stderr.strip().splitlines()[-1:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def load(scale: str, server: str, workdir: Path, peers: tuple[str, ...] = ()) -> dict[str, object]:
     inbox = workdir / f"inbox-{scale}"
     trade = inbox / "trade" / "trade_2020_2025_r0.csv"
     if not trade.exists():
@@ -99,6 +148,16 @@ def load(scale: str, server: str, workdir: Path) -> dict[str, object]:
         measured["rows_per_s"] = measured["rows"] / measured["seconds"]
         measured["ratio_vs_psql_copy"] = measured["rows_per_s"] / results["psql_copy"]["rows_per_s"]
         results[f"project_{stage}"] = measured
+    for name in peers:
+        url = _fresh_database(server)
+        try:
+            measured = _peer(name, url, trade)
+        finally:
+            _drop_database(server, url)
+        measured["rows_per_s"] = rows / measured["seconds"]
+        measured["ratio_vs_psql_copy"] = measured["rows_per_s"] / results["psql_copy"]["rows_per_s"]
+        measured["project_ingest_speedup"] = results["project_full"]["rows_per_s"] / measured["rows_per_s"]
+        results[f"peer_{name}"] = measured
     return results
 
 
@@ -108,10 +167,15 @@ def main() -> int:
     cmd = sub.add_parser("load", help="load throughput: psql \\copy vs the project's ingest")
     cmd.add_argument("--scale", choices=("small", "medium", "large"), default="large")
     cmd.add_argument("--workdir", type=Path, default=Path("var/bench"))
+    cmd.add_argument("--peers", default="dlt,pandas", help="comma-separated: dlt, pandas, or none")
     args = parser.parse_args()
     server = os.environ.get("WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     args.workdir.mkdir(parents=True, exist_ok=True)
-    results = load(args.scale, server, args.workdir)
+    peers = tuple(p for p in args.peers.split(",") if p and p != "none")
+    unknown = set(peers) - set(PEER_CODE)
+    if unknown:
+        parser.error(f"unknown peers: {', '.join(sorted(unknown))}")
+    results = load(args.scale, server, args.workdir, peers)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"load-{args.scale}.json"
     out.write_text(json.dumps(results, indent=2))
@@ -126,6 +190,13 @@ def main() -> int:
             f"{label:<28}{m['seconds']:>10.1f}{m['rows_per_s']:>14,.0f}{m['ratio_vs_psql_copy']:>10.2f}"
             f"{m['peak_rss_mib']:>14.0f}"
         )
+    for name, label in (("dlt", "dlt (c)"), ("pandas", "pandas to_sql multi (d)")):
+        m = results.get(f"peer_{name}")
+        if m:
+            print(
+                f"{label:<28}{m['seconds']:>10.1f}{m['rows_per_s']:>14,.0f}{m['ratio_vs_psql_copy']:>10.2f}"
+                f"{m['peak_rss_mib']:>14.0f}   project ingest is {m['project_ingest_speedup']:.2f}x this"
+            )
     print(f"\nwritten to {out} ({results['rows']:,} rows, {results['bytes'] / 2**20:.0f} MiB)")
     return 0
 

@@ -72,6 +72,7 @@ def land(feed_name: str, inbox: str | Path, url: str) -> list[dict[str, Any]]:
                 "sha256": fact.sha256,
                 "size_bytes": fact.size_bytes,
                 "encoding": fact.encoding,
+                "path": str(paths[decision.file_name]),
                 "supersedes": list(decision.supersedes),
                 "status": None,
                 "reason": None,
@@ -117,11 +118,41 @@ def land(feed_name: str, inbox: str | Path, url: str) -> list[dict[str, Any]]:
     return entries
 
 
+def _ensure_landed(entry: dict[str, Any], url: str) -> None:
+    """Make sure the landing table still holds the file, re-landing it when it does not.
+
+    Landing tables are unlogged: a warehouse that crashed and restarted between the land and
+    validate tasks comes back with them empty (or, after a manual cleanup, missing). The file is
+    still in the inbox, so the retrying task lands it again, into the same table, after
+    checking that its bytes are the ones the ledger decision was made on.
+    """
+    table = entry["table"]
+    with connect(url) as conn:
+        present = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()[0]
+        if present:
+            schema, name = table.split(".")
+            rows = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, name))).fetchone()[0]
+            if rows == entry["rows_in"]:
+                return
+        path = Path(entry["path"])
+        fact = inspect_file(path)
+        if fact.sha256 != entry["sha256"]:
+            raise RuntimeError(f"{entry['file_name']}: landing table lost and the file changed since; rerun the DAG")
+        log.warning("%s: landing table %s lost (warehouse restart?): landing the file again", path.name, table)
+        with conn.transaction():
+            if present:
+                conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(*table.split("."))))
+            landed = land_file(conn, feed(entry["feed"]), path, entry["encoding"], table)
+        if landed.rows_in != entry["rows_in"]:
+            raise RuntimeError(f"{entry['file_name']}: re-landed {landed.rows_in} rows, not {entry['rows_in']}")
+
+
 def validate(entries: list[dict[str, Any]], url: str) -> list[dict[str, Any]]:
     """Run the feed suite on every landed file; decide loaded or blocked."""
     for entry in entries:
         if entry["table"] is None:
             continue
+        _ensure_landed(entry, url)
         result = validate_landed(url, entry["feed"], entry["file_name"], entry["table"])
         entry["validation"] = result.as_dict()
         rows_in = entry["rows_in"]

@@ -1,11 +1,15 @@
-"""Roles of CONTRACT.md section 7 on a warehouse after a real night, and the README's queries."""
+"""Reliability matrix, security: the contract's roles on a warehouse after a real night, the
+README's queries as a reporter, credentials never in the repository or the logs, and SQL built
+from file content quoted, never executed."""
 
 from __future__ import annotations
 
 import os
 import re
+import subprocess
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -13,9 +17,13 @@ import pytest
 from psycopg import errors, sql
 
 from sco_green.cli import main
+from sco_green.feeds import TRADE
 from sco_green.generate import generate
 from sco_green.paths import project_root, var_dir
-from tests.conftest import SERVER_URL, _with_db
+from sco_green.pipeline import ingest_feed
+from tests.conftest import SERVER_URL, _with_db, trade_row, write_csv
+
+DAY = date(2025, 12, 29)
 
 SECRETS = {
     "SCO_LOADER_PASSWORD": f"loader-{uuid.uuid4().hex}",
@@ -125,3 +133,47 @@ def test_no_password_appears_in_the_run_logs(built: str) -> None:
         text = path.read_text(encoding="utf-8", errors="replace")
         for secret in SECRETS.values():
             assert secret not in text, path
+
+
+def test_hostile_header_is_quoted_not_executed(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
+    evil = 'a"; drop table audit.load_ledger; --'
+    write_csv(tmp_path / "trade" / "trade_evil.csv", [*TRADE.column_names, evil], [trade_row(1) + ["x"]])
+    write_csv(tmp_path / "trade" / "trade_evil2.csv", [evil, *TRADE.column_names[1:]], [trade_row(2)])
+    ingest_feed("trade", tmp_path, warehouse_url, DAY)
+    ledger = db.execute("SELECT file_name, status, reason FROM audit.load_ledger ORDER BY load_id").fetchall()
+    assert [(r[0], r[1]) for r in ledger] == [("trade_evil.csv", "loaded"), ("trade_evil2.csv", "rejected")]
+    assert evil in ledger[0][2]
+    warn = db.execute("SELECT observed->'extra_columns' FROM audit.validation_results WHERE expectation LIKE 'extra%'")
+    assert warn.fetchone()[0] == [evil]
+
+
+PLACEHOLDER = re.compile(r"^(\$\{\w+\}|\{\{|change-me|)$")  # ${VAR}, dbt env_var(), the example
+URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@'\"]+:([^@\s'\"]+)@")
+ASSIGNED_SECRET = re.compile(r"(?i)\b\w*(password|secret|token|fernet_key)\w*[ \t]*[:=][ \t]*['\"]?([^\s'\"#]*)")
+PRIVATE_KEY = re.compile("-----BEGIN " + "[A-Z ]*PRIVATE KEY-----")
+CONFIG_SUFFIXES = {".yml", ".yaml", ".toml", ".cfg", ".ini", ".sh", ".md", ".example", ".json", ".sql"}
+
+
+def test_no_credential_is_committed_to_the_repository() -> None:
+    """Credentials come from the environment (or Airflow connections from it): every tracked
+    file holds at most a ${VAR} placeholder or the example's change-me, and no .env is tracked."""
+    root = project_root()
+    tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True).stdout.split()
+    assert tracked
+    assert not [f for f in tracked if Path(f).name == ".env"]
+    found = []
+    for name in tracked:
+        path = root / name
+        if name == "uv.lock" or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if PRIVATE_KEY.search(text):
+            found.append(f"{name}: private key")
+        for match in URL_PASSWORD.finditer(text):
+            if not PLACEHOLDER.match(match.group(1)):
+                found.append(f"{name}: password in URL {match.group(0)}")
+        if path.suffix in CONFIG_SUFFIXES or path.name in {"Dockerfile", ".env.example"}:
+            for match in ASSIGNED_SECRET.finditer(text):
+                if not PLACEHOLDER.match(match.group(2)):
+                    found.append(f"{name}: {match.group(0)}")
+    assert found == []
