@@ -7,6 +7,7 @@ created database on it, dropped afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import tempfile
@@ -42,6 +43,29 @@ def pytest_configure(config: pytest.Config) -> None:
 
     configure_airflow(var)
     ensure_manifest()
+
+
+@contextlib.contextmanager
+def scratch_warehouse(purpose: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """A new database exported as WAREHOUSE_URL (with ``env``) for a module's shared fixture;
+    the environment is restored and the database dropped afterwards."""
+    dbname = f"{purpose}_{RUN_ID}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(SERVER_URL, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    url = _with_db(SERVER_URL, dbname)
+    overrides = {**(env or {}), "WAREHOUSE_URL": url}
+    saved = {k: os.environ.get(k) for k in overrides}
+    os.environ.update(overrides)
+    try:
+        yield url
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        with psycopg.connect(SERVER_URL, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
 
 
 @pytest.fixture

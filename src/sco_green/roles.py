@@ -49,8 +49,10 @@ def ensure_roles(conn: psycopg.Connection) -> None:
         if password:
             conn.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(_ident(role), sql.Literal(password)))
     conn.execute(
-        sql.SQL("ALTER ROLE {} SET statement_timeout = {}").format(
+        # Per database: several warehouses on one server keep their own limits.
+        sql.SQL("ALTER ROLE {} IN DATABASE {} SET statement_timeout = {}").format(
             _ident(REPORTER),
+            sql.Identifier(conn.info.dbname),
             sql.Literal(os.environ.get("SCO_REPORTER_STATEMENT_TIMEOUT", DEFAULT_REPORTER_STATEMENT_TIMEOUT)),
         )
     )

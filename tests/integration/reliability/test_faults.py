@@ -3,7 +3,6 @@ test, a full disk under the report. Each case checks the ledger, quarantine and 
 
 from __future__ import annotations
 
-import csv
 import errno
 import os
 import signal
@@ -24,15 +23,9 @@ from sco_green.generate import generate
 from sco_green.marts_publish import mart_digests
 from sco_green.nightly import run_cycle
 from sco_green.pipeline import ingest_feed
+from tests.integration.reliability.helpers import csv_records, ledger_rows
 
 DAY = date(2025, 12, 29)
-
-
-def _ledger(db: psycopg.Connection) -> list[tuple]:
-    return db.execute(
-        "SELECT file_name, status, rows_in, rows_loaded, rows_quarantined, reason"
-        " FROM audit.load_ledger ORDER BY load_id"
-    ).fetchall()
 
 
 def _alive(pid: int) -> bool:
@@ -41,11 +34,6 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def _records(path: Path) -> int:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return sum(1 for row in csv.reader(handle) if row) - 1
 
 
 def test_killed_mid_copy_leaves_nothing_and_the_rerun_loads_once(
@@ -71,8 +59,8 @@ def test_killed_mid_copy_leaves_nothing_and_the_rerun_loads_once(
     assert db.execute("SELECT count(*) FROM audit.load_ledger").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM raw.trade").fetchone()[0] == 0
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
-    [(name, status, rows_in, loaded, quarantined, _)] = _ledger(db)
-    assert status == "loaded" and rows_in == loaded == _records(tmp_path / "trade" / name)
+    [(name, status, rows_in, loaded, quarantined, _)] = ledger_rows(db)
+    assert status == "loaded" and rows_in == loaded == csv_records(tmp_path / "trade" / name)
     assert db.execute("SELECT count(*) FROM raw.trade").fetchone()[0] == loaded
     left = db.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'landing'").fetchone()[0]
     assert left == 0
@@ -126,7 +114,7 @@ def test_warehouse_crash_between_tasks_is_survived_by_task_retries(
             )
         assert tries >= 2, "validate_files did not need a retry"
         with psycopg.connect(url) as db, psycopg.connect(reference) as ref:
-            assert [r[:5] for r in _ledger(db)] == [r[:5] for r in _ledger(ref)]
+            assert [r[:5] for r in ledger_rows(db)] == [r[:5] for r in ledger_rows(ref)]
             quarantine = "SELECT file_name, row_number, rules FROM audit.quarantine ORDER BY 1, 2"
             assert db.execute(quarantine).fetchall() == ref.execute(quarantine).fetchall()
         assert mart_digests(url) == mart_digests(reference)

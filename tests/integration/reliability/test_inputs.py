@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import random
 import subprocess
 import sys
@@ -16,20 +15,9 @@ from sco_green.feeds import MEMBERS, TRADE
 from sco_green.generate import SCALES, generate, write_trade
 from sco_green.pipeline import ingest_feed
 from tests.conftest import trade_row, write_csv
+from tests.integration.reliability.helpers import csv_records, ledger_rows
 
 DAY = date(2025, 12, 29)
-
-
-def _ledger(db: psycopg.Connection) -> list[tuple]:
-    return db.execute(
-        "SELECT file_name, status, rows_in, rows_loaded, rows_quarantined, reason"
-        " FROM audit.load_ledger ORDER BY load_id"
-    ).fetchall()
-
-
-def _records(path: Path, encoding: str = "utf-8-sig") -> int:
-    with open(path, encoding=encoding, newline="") as handle:
-        return sum(1 for row in csv.reader(handle) if row) - 1
 
 
 def test_generated_clean_feeds_load_every_row(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
@@ -43,7 +31,7 @@ def test_generated_clean_feeds_load_every_row(tmp_path: Path, db: psycopg.Connec
     for feed, name, encoding, status, rows_in, loaded, quarantined in rows:
         path = tmp_path / feed / name
         assert status == "loaded"
-        assert rows_in == loaded == _records(path, encoding) and quarantined == 0
+        assert rows_in == loaded == csv_records(path, encoding) and quarantined == 0
         raw = db.execute(f"SELECT count(*) FROM raw.{feed} WHERE file_name = %s", (name,)).fetchone()[0]
         assert raw == loaded
 
@@ -52,7 +40,7 @@ def test_same_inbox_twice_adds_no_ledger_rows(tmp_path: Path, db: psycopg.Connec
     write_csv(tmp_path / "trade" / "trade_a.csv", list(TRADE.column_names), [trade_row(1), trade_row(2)])
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
-    assert [r[1] for r in _ledger(db)] == ["loaded"]
+    assert [r[1] for r in ledger_rows(db)] == ["loaded"]
     assert db.execute("SELECT count(*) FROM raw.trade").fetchone()[0] == 2
 
 
@@ -63,7 +51,7 @@ def test_same_bytes_under_another_name_is_a_duplicate(
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
     (tmp_path / "trade" / "trade_b.csv").write_bytes(a.read_bytes())
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
-    ledger = _ledger(db)
+    ledger = ledger_rows(db)
     assert [(r[0], r[1]) for r in ledger] == [("trade_a.csv", "loaded"), ("trade_b.csv", "duplicate")]
     assert "trade_a.csv" in ledger[1][5]
     assert db.execute("SELECT count(*) FROM raw.trade").fetchone()[0] == 1
@@ -117,7 +105,7 @@ def test_missing_column_rejects_the_file_with_the_column_named(
     header = [c for c in TRADE.column_names if c != "flow"]
     write_csv(tmp_path / "trade" / "trade_x.csv", header, [["2024", "CHN", "KAZ", "HS2022", "850001", "1", "1", "0"]])
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
-    [(name, status, _, loaded, _, reason)] = _ledger(db)
+    [(name, status, _, loaded, _, reason)] = ledger_rows(db)
     assert (status, loaded) == ("rejected", 0)
     assert "flow" in reason
     assert db.execute("SELECT count(*) FROM raw.trade").fetchone()[0] == 0
@@ -126,14 +114,14 @@ def test_missing_column_rejects_the_file_with_the_column_named(
 def test_header_only_file_loads_zero_rows(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
     write_csv(tmp_path / "trade" / "trade_empty.csv", list(TRADE.column_names), [])
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
-    assert [r[1:5] for r in _ledger(db)] == [("loaded", 0, 0, 0)]
+    assert [r[1:5] for r in ledger_rows(db)] == [("loaded", 0, 0, 0)]
 
 
 def test_undecodable_file_is_rejected(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
     (tmp_path / "trade").mkdir()
     (tmp_path / "trade" / "trade_bin.csv").write_bytes(b"year,flow\n\x81\x20\xff\xfe\n")
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
-    [(_, status, _, _, _, reason)] = _ledger(db)
+    [(_, status, _, _, _, reason)] = ledger_rows(db)
     assert status == "rejected" and reason.startswith("encoding:")
 
 
@@ -144,7 +132,7 @@ def test_quoted_newline_and_comma_stay_in_one_record(
     rows = [trade_row(1) + ["line one\nline two, with comma"], trade_row(2) + ['say "hi"']]
     write_csv(tmp_path / "trade" / "trade_q.csv", header, rows)
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
-    assert _ledger(db)[0][1:5] == ("loaded", 2, 2, 0)
+    assert ledger_rows(db)[0][1:5] == ("loaded", 2, 2, 0)
     assert db.execute("SELECT source_row, hs6 FROM raw.trade ORDER BY 1").fetchall() == [(1, "850001"), (2, "850002")]
 
 
@@ -155,7 +143,7 @@ def test_crlf_and_trailing_blank_lines_change_nothing(
     (tmp_path / "trade").mkdir()
     (tmp_path / "trade" / "trade_crlf.csv").write_bytes((text + "\r\n\r\n\r\n").encode())
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
-    assert _ledger(db)[0][1:5] == ("loaded", 2, 2, 0)
+    assert ledger_rows(db)[0][1:5] == ("loaded", 2, 2, 0)
 
 
 def test_every_input_case_in_two_nights_reaches_ledger_quarantine_and_marts(tmp_path: Path, warehouse_url: str) -> None:
@@ -187,7 +175,7 @@ def test_every_input_case_in_two_nights_reaches_ledger_quarantine_and_marts(tmp_
     assert main(["nightly", "--inbox", str(inbox), "--logical-date", "2025-12-30"]) == 0
 
     with psycopg.connect(warehouse_url) as db:
-        ledger = {r[0]: r[1:5] for r in _ledger(db)}
+        ledger = {r[0]: r[1:5] for r in ledger_rows(db)}
         quarantine = db.execute("SELECT file_name, row_number, rules FROM audit.quarantine").fetchall()
         facts = db.execute("SELECT source_file, source_row, trade_value_usd FROM marts.fct_trade").fetchall()
         name_zh = db.execute("SELECT name_zh FROM raw.members").fetchall()
@@ -223,7 +211,7 @@ def test_five_million_row_file_is_ingested_in_bounded_memory(
     """The ingest streams: peak RSS of the whole ingest process stays far below the file's size
     in memory (a 5M-row file is 250 MB on disk, several GB as Python objects)."""
     [path] = write_trade(tmp_path / "inbox", random.Random(7), SCALES["large"], cycle=1, faults=False)
-    rows = _records(path)
+    rows = csv_records(path)
     assert rows >= 5_000_000
     code = (
         "import resource, sys; from datetime import date; from sco_green.pipeline import ingest_feed\n"
@@ -236,6 +224,6 @@ def test_five_million_row_file_is_ingested_in_bounded_memory(
     assert done.returncode == 0, done.stderr[-2000:]
     peak_kib = int(done.stdout.strip().splitlines()[-1])
     assert peak_kib < 1024 * 1024, f"peak RSS {peak_kib / 1024:.0f} MiB"
-    assert [r[1:5] for r in _ledger(db)] == [("loaded", rows, rows, 0)]
+    assert [r[1:5] for r in ledger_rows(db)] == [("loaded", rows, rows, 0)]
     assert db.execute("SELECT count(*) FROM audit.quarantine").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM raw.trade").fetchone()[0] == rows

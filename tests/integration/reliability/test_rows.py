@@ -5,19 +5,16 @@ each case is checked in the ledger, the quarantine and the marts."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import date
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from sco_green.feeds import RECYCLING, TRADE
 from sco_green.generate import CYCLE_DATES, generate, member_fault_rows, ticket_fault_rows, trade_fault_rows
 from sco_green.nightly import run_cycle
-from tests.conftest import SERVER_URL, _with_db, trade_row, write_csv
+from tests.conftest import scratch_warehouse, trade_row, write_csv
 
 RULE_IDS = (
     set(member_fault_rows(CYCLE_DATES[0])) | set(trade_fault_rows()) | set(ticket_fault_rows())
@@ -37,13 +34,7 @@ def _ticket(ticket_no: str, weigh_in: str, weigh_out: str, park: str = "BATKEN",
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One warehouse through three nights of generated feeds with faults, plus the hand-made cases."""
-    dbname = f"sco_rows_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(SERVER_URL, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-    url = _with_db(SERVER_URL, dbname)
-    saved = os.environ.get("WAREHOUSE_URL")
-    os.environ["WAREHOUSE_URL"] = url
-    try:
+    with scratch_warehouse("sco_rows") as url:
         inbox = tmp_path_factory.mktemp("rows") / "inbox"
         columns = list(TRADE.column_names)
         for night, day in enumerate(CYCLE_DATES, start=1):
@@ -77,13 +68,6 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 )
             run_cycle(inbox, day, echo=lambda _line: None)
         yield url
-    finally:
-        if saved is None:
-            os.environ.pop("WAREHOUSE_URL", None)
-        else:
-            os.environ["WAREHOUSE_URL"] = saved
-        with psycopg.connect(SERVER_URL, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
 
 
 def _all(url: str, query: str, params: tuple = ()) -> list[tuple]:

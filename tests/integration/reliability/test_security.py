@@ -4,7 +4,6 @@ from file content quoted, never executed."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import uuid
@@ -21,7 +20,7 @@ from sco_green.feeds import TRADE
 from sco_green.generate import generate
 from sco_green.paths import project_root, var_dir
 from sco_green.pipeline import ingest_feed
-from tests.conftest import SERVER_URL, _with_db, trade_row, write_csv
+from tests.conftest import scratch_warehouse, trade_row, write_csv
 
 DAY = date(2025, 12, 29)
 
@@ -36,27 +35,12 @@ SECRETS = {
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One database that has been through a night, with passwords set from the environment."""
-    dbname = f"sco_roles_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(SERVER_URL, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-    url = _with_db(SERVER_URL, dbname)
-    saved = {k: os.environ.get(k) for k in [*SECRETS, "WAREHOUSE_URL", "SCO_REPORTER_STATEMENT_TIMEOUT"]}
-    os.environ.update(SECRETS)
-    os.environ["WAREHOUSE_URL"] = url
-    os.environ["SCO_REPORTER_STATEMENT_TIMEOUT"] = "1s"
-    try:
+    env = {**SECRETS, "SCO_REPORTER_STATEMENT_TIMEOUT": "1s"}
+    with scratch_warehouse("sco_roles", env) as url:
         inbox = tmp_path_factory.mktemp("roles") / "inbox"
         generate(inbox, cycle=1, faults=True)
         assert main(["nightly", "--inbox", str(inbox), "--logical-date", "2025-12-29"]) == 0
         yield url
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        with psycopg.connect(SERVER_URL, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
 
 
 def _as(url: str, role: str) -> psycopg.Connection:
