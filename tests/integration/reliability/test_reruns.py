@@ -100,7 +100,7 @@ def test_airflow_rejects_a_bare_cron_dag_with_implicit_catchup_and_accepts_every
     folder = tmp_path / "dags"
     shutil.copytree(dags_dir(), folder, ignore=shutil.ignore_patterns("__pycache__"))
     (folder / "rogue_nightly.py").write_text(ROGUE_DAG, encoding="utf-8")
-    bag = DagBag(dag_folder=str(folder), include_examples=False)
+    bag = DagBag(dag_folder=str(folder))
     assert "rogue_nightly" not in bag.dags
     [(path, error)] = bag.import_errors.items()
     assert path.endswith("rogue_nightly.py")
