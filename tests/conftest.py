@@ -45,14 +45,25 @@ def pytest_configure(config: pytest.Config) -> None:
     ensure_manifest()
 
 
+def _create_database(purpose: str) -> tuple[str, str]:
+    """Create ``<purpose>_<run>_<random>`` on the server; returns (name, URL)."""
+    dbname = f"{purpose}_{RUN_ID}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(SERVER_URL, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    return dbname, _with_db(SERVER_URL, dbname)
+
+
+def _drop_databases(*names: str) -> None:
+    with psycopg.connect(SERVER_URL, autocommit=True) as admin:
+        for dbname in names:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+
+
 @contextlib.contextmanager
 def scratch_warehouse(purpose: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """A new database exported as WAREHOUSE_URL (with ``env``) for a module's shared fixture;
     the environment is restored and the database dropped afterwards."""
-    dbname = f"{purpose}_{RUN_ID}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(SERVER_URL, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-    url = _with_db(SERVER_URL, dbname)
+    dbname, url = _create_database(purpose)
     overrides = {**(env or {}), "WAREHOUSE_URL": url}
     saved = {k: os.environ.get(k) for k in overrides}
     os.environ.update(overrides)
@@ -64,8 +75,7 @@ def scratch_warehouse(purpose: str, env: dict[str, str] | None = None) -> Iterat
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        with psycopg.connect(SERVER_URL, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+        _drop_databases(dbname)
 
 
 @pytest.fixture
@@ -75,16 +85,12 @@ def new_database() -> Iterator[Callable[[str], str]]:
     made: list[str] = []
 
     def make(purpose: str = "sco_test") -> str:
-        dbname = f"{purpose}_{RUN_ID}_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(SERVER_URL, autocommit=True) as admin:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+        dbname, url = _create_database(purpose)
         made.append(dbname)
-        return _with_db(SERVER_URL, dbname)
+        return url
 
     yield make
-    with psycopg.connect(SERVER_URL, autocommit=True) as admin:
-        for dbname in made:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+    _drop_databases(*made)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ import psycopg
 from psycopg import sql
 
 from sco_green.dbt_runner import dbt_env, ensure_manifest
-from sco_green.nightly import BUILD_DAGS, INGEST_DAGS, NIGHTLY_ORDER
+from sco_green.nightly import BUILD_DAGS, INGEST_DAGS, NIGHTLY_ORDER, OFFLINE_ENV
 from sco_green.paths import dags_dir, project_root
 
 WORKER_NAME_ENV = "SCO_GREEN_WORKER_NAME"
@@ -148,11 +148,7 @@ class LocalCeleryCluster:
                 "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(s.home / "airflow" / "logs"),
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-                "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
-                "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-                "GX_ANALYTICS_ENABLED": "False",
-                "DO_NOT_TRACK": "1",
-                "SCARF_ANALYTICS": "false",
+                **OFFLINE_ENV,
             }
         )
         if worker:
@@ -309,20 +305,19 @@ class LocalCeleryCluster:
     def nightly_state(self) -> NightlyResult:
         with self._metadata() as conn:
             runs = conn.execute(
-                "SELECT DISTINCT ON (dag_id) dag_id, run_id, state, logical_date, run_type FROM dag_run"
+                "SELECT DISTINCT ON (dag_id) dag_id, state, logical_date FROM dag_run"
                 " WHERE dag_id = ANY(%s) ORDER BY dag_id, id DESC",
                 (list(NIGHTLY_ORDER),),
             ).fetchall()
             tasks = conn.execute(
-                "SELECT ti.dag_id, ti.run_id, ti.task_id, ti.state, ti.hostname FROM task_instance ti"
-                " JOIN dag_run r ON r.dag_id = ti.dag_id AND r.run_id = ti.run_id"
-                " WHERE ti.dag_id = ANY(%s) ORDER BY ti.dag_id, ti.task_id",
+                "SELECT dag_id, run_id, task_id, state, hostname FROM task_instance"
+                " WHERE dag_id = ANY(%s) ORDER BY dag_id, task_id",
                 (list(NIGHTLY_ORDER),),
             ).fetchall()
-        logical = next((r[3] for r in runs if r[0] in INGEST_DAGS and r[3] is not None), None)
+        logical = next((r[2] for r in runs if r[0] in INGEST_DAGS and r[2] is not None), None)
         return NightlyResult(
             logical_date=logical,
-            runs={r[0]: r[2] for r in runs},
+            runs={r[0]: r[1] for r in runs},
             tasks=[TaskRecord(*t) for t in tasks],
         )
 
@@ -340,10 +335,10 @@ class LocalCeleryCluster:
                     echo(f"  {dag_id:<20} {run_state:<8} {time.monotonic() - started:6.1f}s")
                     seen[dag_id] = run_state
             ingest_done = all(state.runs.get(d) in terminal for d in INGEST_DAGS)
-            if ingest_done and any(state.runs.get(d) == "failed" for d in INGEST_DAGS):
-                state.seconds = time.monotonic() - started
-                return state  # the build waits on all three Assets: it will not start
-            if ingest_done and all(state.runs.get(d) in terminal for d in BUILD_DAGS):
+            # A failed feed sends no Asset event, so the build, which waits on all three, never starts.
+            ingest_failed = any(state.runs.get(d) == "failed" for d in INGEST_DAGS)
+            build_done = all(state.runs.get(d) in terminal for d in BUILD_DAGS)
+            if ingest_done and (ingest_failed or build_done):
                 state.seconds = time.monotonic() - started
                 return state
             time.sleep(2)

@@ -157,9 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "generate":
             cmd_generate(args)
             return 0
-        with warehouse_session(var_dir()):
+        with warehouse_session(var_dir()) as warehouse:
             if args.command == "celery-nightly":
-                cmd_celery_nightly(args, os.environ["WAREHOUSE_URL"])
+                cmd_celery_nightly(args, warehouse)
             elif args.command == "nightly":
                 cmd_nightly(args.inbox, args.logical_date or date.today())
             elif args.command == "demo":

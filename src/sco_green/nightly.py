@@ -26,6 +26,16 @@ BUILD_DAGS = ("build_warehouse",)
 NIGHTLY_ORDER = INGEST_DAGS + BUILD_DAGS
 
 
+# No telemetry: the pipeline runs offline and must not wait on outside hosts.
+OFFLINE_ENV = {
+    "GX_ANALYTICS_ENABLED": "False",
+    "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+    "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
+    "DO_NOT_TRACK": "1",
+    "SCARF_ANALYTICS": "false",
+}
+
+
 class CycleFailed(RuntimeError):
     """A DAG of the cycle did not succeed."""
 
@@ -50,12 +60,8 @@ def configure_airflow(var: Path | None = None) -> Path:
     os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}")
     os.environ.setdefault("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "False")
     os.environ.setdefault("AIRFLOW__LOGGING__BASE_LOG_FOLDER", str(home / "logs"))
-    # No telemetry: the pipeline runs offline and must not wait on outside hosts.
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
-    os.environ.setdefault("AIRFLOW__USAGE_DATA_COLLECTION__ENABLED", "False")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("SCARF_ANALYTICS", "false")
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(var))
     from importlib.metadata import version
 

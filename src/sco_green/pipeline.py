@@ -127,11 +127,11 @@ def _ensure_landed(entry: dict[str, Any], url: str) -> None:
     checking that its bytes are the ones the ledger decision was made on.
     """
     table = entry["table"]
+    landing = sql.Identifier(*table.split("."))
     with connect(url) as conn:
         present = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()[0]
         if present:
-            schema, name = table.split(".")
-            rows = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, name))).fetchone()[0]
+            rows = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(landing)).fetchone()[0]
             if rows == entry["rows_in"]:
                 return
         path = Path(entry["path"])
@@ -141,7 +141,7 @@ def _ensure_landed(entry: dict[str, Any], url: str) -> None:
         log.warning("%s: landing table %s lost (warehouse restart?): landing the file again", path.name, table)
         with conn.transaction():
             if present:
-                conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(*table.split("."))))
+                conn.execute(sql.SQL("DROP TABLE {}").format(landing))
             landed = land_file(conn, feed(entry["feed"]), path, entry["encoding"], table)
         if landed.rows_in != entry["rows_in"]:
             raise RuntimeError(f"{entry['file_name']}: re-landed {landed.rows_in} rows, not {entry['rows_in']}")
