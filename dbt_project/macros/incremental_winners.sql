@@ -8,6 +8,11 @@
     every current row.
 
     delete_stale_winners: post-hook removing keys left with no current row at all.
+
+    newest_load: the newest load of the feed in the ledger, whatever its status, stamped on every
+    row a night (re)computes as seen_through_load_id. It grows with every ledger row, also when
+    the only change of a night is a re-drop with no valid row that supersedes an older load, so
+    the facts built from these tables see every rewritten row (macros/incremental_facts.sql).
 -#}
 {% macro incremental_candidates(records, key_columns, feed) -%}
     {%- if is_incremental() %}
@@ -51,4 +56,13 @@
 {% macro delete_stale_winners(feed) -%}
     delete from {{ this }}
     where load_id not in ({{ current_loads(feed) }})
+{%- endmacro %}
+
+
+{% macro newest_load(feed) -%}
+    (
+        select coalesce(max(ledger.load_id), 0)
+        from {{ source('audit', 'load_ledger') }} as ledger
+        where ledger.feed = '{{ feed }}'
+    )
 {%- endmacro %}

@@ -146,6 +146,7 @@ class LocalCeleryCluster:
                 "AIRFLOW__API__HOST": "127.0.0.1",
                 "AIRFLOW__API_AUTH__JWT_SECRET": self.token + secrets.token_hex(16),
                 "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(s.home / "airflow" / "logs"),
+                "AIRFLOW__COSMOS__CACHE_DIR": str(s.home / "cosmos"),
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
                 **OFFLINE_ENV,

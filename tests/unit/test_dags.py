@@ -55,3 +55,19 @@ def test_dag_files_are_thin_and_state_schedule_and_catchup_in_the_factory() -> N
         text = (root / factory).read_text()
         assert "schedule=" in text and "catchup=False" in text
         assert 'schedule="' not in text and "schedule='" not in text
+
+
+def test_build_dag_has_one_task_per_model_after_a_single_seeds_task(bag: DagBag) -> None:
+    import json
+
+    from sco_green.paths import dbt_project_dir
+
+    manifest = json.loads((dbt_project_dir() / "target" / "manifest.json").read_text())
+    models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    dag = bag.dags["build_warehouse"]
+    dbt_tasks = {t.task_id for t in dag.tasks if t.task_id.startswith("dbt.")}
+    assert dbt_tasks == {f"dbt.{name}_model_build" for name in models}
+    seeds = dag.get_task("seeds")
+    assert seeds.select == ["resource_type:seed"]
+    roots = [t for t in dag.tasks if t.task_id.startswith("dbt.") and not t.upstream_task_ids - {"seeds"}]
+    assert roots and all(t.upstream_task_ids == {"seeds"} for t in roots)

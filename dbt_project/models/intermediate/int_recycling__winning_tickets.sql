@@ -51,7 +51,7 @@ final as (
         origin_iso3,
         destination_iso3,
         status,
-        (select coalesce(max(tickets.load_id), 0) from tickets) as seen_through_load_id
+        {{ newest_load('recycling') }} as seen_through_load_id
     from ranked
     where rank_in_key = 1
 )

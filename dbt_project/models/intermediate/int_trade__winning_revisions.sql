@@ -47,7 +47,7 @@ final as (
         net_weight_kg,
         revision,
         is_world_aggregate,
-        (select coalesce(max(records.load_id), 0) from records) as seen_through_load_id
+        {{ newest_load('trade') }} as seen_through_load_id
     from ranked
     where rank_in_key = 1
 )

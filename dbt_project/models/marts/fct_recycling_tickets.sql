@@ -1,8 +1,31 @@
+-- Incremental: a night takes only the winners rewritten since this table's watermark
+-- (macros/incremental_facts.sql); `dbt build --full-refresh` gives the same rows.
+{%- set inputs_digest = fact_inputs_digest([ref('parks')]) %}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['park_id', 'ticket_no'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook=["{{ create_fact_watermarks() }}"],
+        post_hook=[
+            "{{ delete_facts_without_live_winner(ref('int_recycling__winning_tickets'),"
+            ~ " ['park_id', 'ticket_no'], \"live.status <> 'VOID'\") }}",
+            "{{ record_fact_watermark(ref('int_recycling__winning_tickets'), fact_inputs_digest([ref('parks')])) }}",
+            "{{ forget_dropped_fact_watermarks() }}",
+        ],
+    )
+}}
+
 with
 
 winners as (
     select * from {{ ref('int_recycling__winning_tickets') }}
-    where status <> 'VOID'
+    where
+        status <> 'VOID'
+    {% if is_incremental() -%}
+        and seen_through_load_id > {{ fact_watermark(inputs_digest) }}
+    {%- endif %}
 ),
 
 parks as (

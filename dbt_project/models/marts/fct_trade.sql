@@ -1,8 +1,34 @@
+-- Incremental: a night takes only the winners rewritten since this table's watermark
+-- (macros/incremental_facts.sql); `dbt build --full-refresh` gives the same rows.
+{%- set key = ['year', 'reporter_iso3', 'partner_iso3', 'flow', 'hs_version', 'hs6'] %}
+{%- set inputs_digest = fact_inputs_digest([ref('hs_green_goods')]) %}
+{{
+    config(
+        materialized='incremental',
+        unique_key=key,
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook=["{{ create_fact_watermarks() }}"],
+        post_hook=[
+            "{{ delete_facts_without_live_winner(ref('int_trade__winning_revisions'),"
+            ~ " ['year', 'reporter_iso3', 'partner_iso3', 'flow', 'hs_version', 'hs6'],"
+            ~ " 'not live.is_world_aggregate') }}",
+            "{{ record_fact_watermark(ref('int_trade__winning_revisions'),"
+            ~ " fact_inputs_digest([ref('hs_green_goods')])) }}",
+            "{{ forget_dropped_fact_watermarks() }}",
+        ],
+    )
+}}
+
 with
 
 winners as (
     select * from {{ ref('int_trade__winning_revisions') }}
-    where not is_world_aggregate
+    where
+        not is_world_aggregate
+    {% if is_incremental() -%}
+        and seen_through_load_id > {{ fact_watermark(inputs_digest) }}
+    {%- endif %}
 ),
 
 green_goods as (

@@ -1,0 +1,93 @@
+{#-
+    Fact tables that a night updates incrementally from their winner tables (fct_trade from
+    int_trade__winning_revisions, fct_recycling_tickets from int_recycling__winning_tickets).
+
+    A fact's watermark is the newest `seen_through_load_id` of its winners when the fact was
+    last built. It is kept in staging.fact_watermarks under the table's oid, not its name:
+    publishing swaps the names of marts and marts_build, so the table in marts_build is the one
+    published the night before last, and its watermark must travel with it. Next to the
+    watermark, a digest of everything else that decides the fact's rows (the model's own SQL
+    and the seeds it joins): when it differs, or no watermark is found, every key is recomputed.
+
+    An incremental night then takes the winners rewritten since the watermark (delete+insert on
+    the key), deletes facts whose key has no live winner any more (a VOID ticket, a key of a
+    superseded file), and records the new watermark.
+-#}
+
+{% macro fact_watermarks() -%}
+    staging.fact_watermarks
+{%- endmacro %}
+
+
+{% macro create_fact_watermarks() -%}
+    create table if not exists {{ fact_watermarks() }} (
+        relation_oid oid primary key,
+        built_as text not null, -- the name at the last build (publishing renames its schema)
+        through_load_id bigint not null,
+        inputs_digest text not null,
+        built_at timestamptz not null default now()
+    )
+{%- endmacro %}
+
+
+{% macro fact_inputs_digest(seeds) -%}
+    md5(concat_ws(
+        '|',
+        '{{ model.checksum.checksum }}'
+        {%- for seed in seeds %},
+        (select string_agg(seed_row::text, ',' order by seed_row::text) from {{ seed }} as seed_row)
+        {%- endfor %}
+    ))
+{%- endmacro %}
+
+
+{% macro fact_watermark(inputs_digest) -%}
+    (
+        select coalesce(max(watermark.through_load_id), -1)
+        from {{ fact_watermarks() }} as watermark
+        where
+            watermark.relation_oid = '{{ this.include(database=False) }}'::regclass::oid
+            and watermark.inputs_digest = {{ inputs_digest }}
+    )
+{%- endmacro %}
+
+
+{% macro record_fact_watermark(winners, inputs_digest) -%}
+    insert into {{ fact_watermarks() }} (relation_oid, built_as, through_load_id, inputs_digest)
+    select
+        '{{ this.include(database=False) }}'::regclass::oid,
+        '{{ this.include(database=False) }}',
+        coalesce(max(winners.seen_through_load_id), 0),
+        {{ inputs_digest }}
+    from {{ winners }} as winners
+    on conflict (relation_oid) do update set
+        built_as = excluded.built_as,
+        through_load_id = excluded.through_load_id,
+        inputs_digest = excluded.inputs_digest,
+        built_at = now()
+{%- endmacro %}
+
+
+{% macro forget_dropped_fact_watermarks() -%}
+    delete from {{ fact_watermarks() }}
+    where relation_oid not in (select pg_class.oid from pg_class)
+{%- endmacro %}
+
+
+{#- After delete+insert every live winner has its fact, so the fact holds rows without a live
+    winner exactly when it has more rows than there are live winners: the anti-join runs only then. -#}
+{% macro delete_facts_without_live_winner(winners, key_columns, live_condition) -%}
+    delete from {{ this }} as fact
+    where
+        (select count(*) from {{ this }})
+        <> (select count(*) from {{ winners }} as live where {{ live_condition }})
+        and not exists (
+            select 1
+            from {{ winners }} as live
+            where
+                {{ live_condition }}
+                {%- for column in key_columns %}
+                and live.{{ column }} = fact.{{ column }}
+                {%- endfor %}
+        )
+{%- endmacro %}
