@@ -2,10 +2,17 @@
     Winner tables that a night updates incrementally (int_trade__winning_revisions,
     int_recycling__winning_tickets).
 
-    incremental_candidates: the CTE `candidates`, every current row of the keys a night can
-    have changed: keys of rows from loads newer than any the table has seen, and keys whose
-    winning row came from a load that is no longer current (superseded). On a full build,
-    every current row.
+    incremental_candidates: the CTE `candidates`, the rows the winner of a key a night can have
+    changed is chosen from. On a full build, every current row. On a night:
+      * rows of loads newer than any the table has seen, with the key's present winner: the
+        present winner already beat every older current row of its key;
+      * every current row of the keys whose winner came from a load that is no longer current
+        (a superseded file): their winner must be chosen again from what is left.
+    The first part reads only the new rows (raw's primary key starts with load_id) and the
+    present winners of their keys (the table's unique index on the key), so a night costs in
+    proportion to what it brought, not to the history. The newest load the table has seen is
+    looked up when the model compiles, so the planner sees a constant. `columns` are the record
+    columns the model keeps (all but seen_through_load_id).
 
     delete_stale_winners: post-hook removing keys left with no current row at all.
 
@@ -13,36 +20,64 @@
     row a night (re)computes as seen_through_load_id. It grows with every ledger row, also when
     the only change of a night is a re-drop with no valid row that supersedes an older load, so
     the facts built from these tables see every rewritten row (macros/incremental_facts.sql).
+
+    ensure_winner_indexes: the unique key (a night's delete+insert, and the proof of the table's
+    uniqueness test), load_id (stale winners) and seen_through_load_id (the newest load seen;
+    the facts' incremental reads).
 -#}
-{% macro incremental_candidates(records, key_columns, feed) -%}
+{% macro incremental_candidates(records, key_columns, columns, feed) -%}
     {%- if is_incremental() %}
-    seen as (
-        select coalesce(max(seen_through_load_id), 0) as load_id from {{ this }}
+        {#- A dbt unit test has no table behind `this`: it keeps the lookup in the SQL. -#}
+        {%- set seen = "(select coalesce(max(seen.seen_through_load_id), 0) from " ~ this ~ " as seen)" %}
+        {%- if execute and model.resource_type == 'model' %}
+            {%- set seen = run_query(
+                "select coalesce(max(seen_through_load_id), 0) from " ~ this
+            ).columns[0].values()[0] %}
+        {%- endif %}
+    stale_loads as (
+        select stale.load_id from {{ source('audit', 'load_ledger') }} as stale
+        where stale.feed = '{{ feed }}' and stale.status <> 'loaded'
     ),
 
-    touched as (
-        select distinct
-            {% for column in key_columns %}{{ records }}.{{ column }}{{ "," if not loop.last }}
-            {% endfor %}
+    new_rows as (
+        select {{ records }}.*
         from {{ records }}
-        where {{ records }}.load_id > (select seen.load_id from seen)
-        union
-        select
+        where {{ records }}.load_id > {{ seen }}
+    ),
+
+    new_keys as (
+        select distinct {{ key_columns | join(', ') }}
+        from new_rows
+    ),
+
+    stale_keys as (
+        select distinct
             {% for column in key_columns %}previous.{{ column }}{{ "," if not loop.last }}
             {% endfor %}
         from {{ this }} as previous
-        where previous.load_id in (
-            select stale.load_id from {{ source('audit', 'load_ledger') }} as stale
-            where stale.feed = '{{ feed }}' and stale.status <> 'loaded'
-        )
+        where previous.load_id in (select stale_loads.load_id from stale_loads)
     ),
 
     candidates as (
-        select {{ records }}.*
-        from {{ records }}
-        inner join touched
+        select {{ columns | join(', ') }} from new_rows
+        union all
+        select
+            {% for column in columns %}previous.{{ column }}{{ "," if not loop.last }}
+            {% endfor %}
+        from {{ this }} as previous
+        inner join new_keys
             on
-                {% for column in key_columns %}{{ records }}.{{ column }} = touched.{{ column }}
+                {% for column in key_columns %}previous.{{ column }} = new_keys.{{ column }}
+                {{ "and " if not loop.last }}{% endfor %}
+        where previous.load_id not in (select stale_loads.load_id from stale_loads)
+        union all
+        select
+            {% for column in columns %}{{ records }}.{{ column }}{{ "," if not loop.last }}
+            {% endfor %}
+        from {{ records }}
+        inner join stale_keys
+            on
+                {% for column in key_columns %}{{ records }}.{{ column }} = stale_keys.{{ column }}
                 {{ "and " if not loop.last }}{% endfor %}
     ),
     {%- else %}
@@ -55,7 +90,10 @@
 
 {% macro delete_stale_winners(feed) -%}
     delete from {{ this }}
-    where load_id not in ({{ current_loads(feed) }})
+    where load_id in (
+        select stale.load_id from {{ source('audit', 'load_ledger') }} as stale
+        where stale.feed = '{{ feed }}' and stale.status <> 'loaded'
+    )
 {%- endmacro %}
 
 
@@ -65,4 +103,13 @@
         from {{ source('audit', 'load_ledger') }} as ledger
         where ledger.feed = '{{ feed }}'
     )
+{%- endmacro %}
+
+
+{#- Post-hooks rather than the `indexes` config, which dbt applies only when it creates the table:
+    a table built before an index was added gets it on its next incremental night. -#}
+{% macro ensure_winner_indexes(key_columns) -%}
+    create unique index if not exists {{ this.identifier }}__key on {{ this }} ({{ key_columns | join(', ') }});
+    create index if not exists {{ this.identifier }}__load_id on {{ this }} (load_id);
+    create index if not exists {{ this.identifier }}__seen on {{ this }} (seen_through_load_id)
 {%- endmacro %}

@@ -1,13 +1,22 @@
 -- One row per ticket: the later-loaded version wins (a VOID version cancels it later on).
 --
 -- Incremental: a night recomputes only the tickets it can have changed (macros/incremental_winners.sql).
+{%- set key = ['park_id', 'ticket_no'] %}
+{%- set columns = [
+    'load_id', 'file_name', 'source_row', 'park_id', 'ticket_no', 'enterprise_id', 'direction', 'segment',
+    'material', 'weigh_in_at', 'weigh_out_at', 'gross_kg', 'tare_kg', 'deduction_kg', 'net_kg', 'hw_code',
+    'manifest_no', 'origin_iso3', 'destination_iso3', 'status'
+] %}
 {{
     config(
         materialized='incremental',
-        unique_key=['park_id', 'ticket_no'],
+        unique_key=key,
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook=["{{ delete_stale_winners('recycling') }}"]
+        post_hook=[
+            "{{ delete_stale_winners('recycling') }}",
+            "{{ ensure_winner_indexes(['park_id', 'ticket_no']) }}",
+        ]
     )
 }}
 
@@ -17,7 +26,7 @@ tickets as (
     select * from {{ ref('stg_recycling__tickets') }}
 ),
 
-{{ incremental_candidates('tickets', ['park_id', 'ticket_no'], 'recycling') }}
+{{ incremental_candidates('tickets', key, columns, 'recycling') }}
 
 ranked as (
     select

@@ -2,13 +2,21 @@
 -- file wins (load ids grow in load order: file name order within a night, then nights).
 --
 -- Incremental: a night recomputes only the keys it can have changed (macros/incremental_winners.sql).
+{%- set key = ['year', 'reporter_iso3', 'partner_iso3', 'flow', 'hs_version', 'hs6'] %}
+{%- set columns = [
+    'load_id', 'file_name', 'source_row', 'year', 'reporter_iso3', 'partner_iso3', 'flow', 'hs_version', 'hs6',
+    'trade_value_usd', 'net_weight_kg', 'revision', 'is_world_aggregate'
+] %}
 {{
     config(
         materialized='incremental',
-        unique_key=['year', 'reporter_iso3', 'partner_iso3', 'flow', 'hs_version', 'hs6'],
+        unique_key=key,
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook=["{{ delete_stale_winners('trade') }}"]
+        post_hook=[
+            "{{ delete_stale_winners('trade') }}",
+            "{{ ensure_winner_indexes(['year', 'reporter_iso3', 'partner_iso3', 'flow', 'hs_version', 'hs6']) }}",
+        ]
     )
 }}
 
@@ -18,7 +26,7 @@ records as (
     select * from {{ ref('stg_trade__trade_records') }}
 ),
 
-{{ incremental_candidates('records', ['year', 'reporter_iso3', 'partner_iso3', 'flow', 'hs_version', 'hs6'], 'trade') }}
+{{ incremental_candidates('records', key, columns, 'trade') }}
 
 ranked as (
     select
