@@ -4,7 +4,7 @@
 # `dbt build --full-refresh` for reference.
 #
 # Usage: bash bench/nightly_cost.sh small|medium|large   (on the server of WAREHOUSE_URL, default
-# 127.0.0.1:5432; creates and drops the database bench_<scale>)
+# 127.0.0.1:5432; creates the database bench_<scale> and drops it at the end unless KEEP_DB=1)
 #
 # Publishing swaps marts and marts_build, so the facts a night builds incrementally are the ones
 # published the night before last: the second night builds marts_build's facts from scratch, and
@@ -69,4 +69,4 @@ from sco_green.marts_publish import mart_digests
 same = mart_digests(None, 'marts') == mart_digests(None, 'marts_full')
 print('   published marts equal the full refresh:', same)
 "
-psql "$server/postgres" -qc "drop database $db"
+[ "${KEEP_DB:-0}" = 1 ] || psql "$server/postgres" -qc "drop database $db"

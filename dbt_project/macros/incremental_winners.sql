@@ -107,9 +107,42 @@
 
 
 {#- Post-hooks rather than the `indexes` config, which dbt applies only when it creates the table:
-    a table built before an index was added gets it on its next incremental night. -#}
+    a table built before an index was added gets it on its next incremental night. An index is
+    looked up by its columns, not its name: during a full refresh the replaced table, with its
+    index names, still exists when the hooks run. -#}
 {% macro ensure_winner_indexes(key_columns) -%}
-    create unique index if not exists {{ this.identifier }}__key on {{ this }} ({{ key_columns | join(', ') }});
-    create index if not exists {{ this.identifier }}__load_id on {{ this }} (load_id);
-    create index if not exists {{ this.identifier }}__seen on {{ this }} (seen_through_load_id)
+    {{ ensure_index(key_columns, unique=True) }};
+    {{ ensure_index(['load_id']) }};
+    {{ ensure_index(['seen_through_load_id']) }}
+{%- endmacro %}
+
+
+{% macro ensure_index(columns, unique=False) -%}
+    do $ensure_index$
+    begin
+        if not exists (
+            select 1
+            from pg_catalog.pg_index as ix
+            where
+                ix.indrelid = '{{ this.include(database=False) }}'::regclass
+                and ix.indisvalid
+                and ix.indpred is null
+                and ix.indexprs is null
+                {%- if unique %}
+                and ix.indisunique
+                {%- endif %}
+                and ix.indkey::int2 [] = array(
+                    select att.attnum
+                    from unnest(array[
+                        {%- for column in columns %}'{{ column }}'{{ ", " if not loop.last }}{% endfor -%}
+                    ]) with ordinality as wanted (name, position)
+                    inner join pg_catalog.pg_attribute as att
+                        on att.attrelid = ix.indrelid and att.attname = wanted.name
+                    order by wanted.position
+                )
+        ) then
+            create {{ "unique " if unique }}index on {{ this }} ({{ columns | join(', ') }});
+        end if;
+    end
+    $ensure_index$
 {%- endmacro %}

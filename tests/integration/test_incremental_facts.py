@@ -88,6 +88,16 @@ def test_a_night_rewrites_only_the_fact_rows_it_changed(first_night: Path, wareh
     # What the night built incrementally is what a full rebuild of everything gives.
     _build("marts_full", "--full-refresh")
     assert mart_digests(warehouse_url, "marts_full") == mart_digests(warehouse_url, "marts_build")
+    # The rebuilt winner tables have their indexes again (the next night reads through them).
+    with psycopg.connect(warehouse_url) as conn:
+        indexed = {
+            (table, definition.split(" USING btree ")[1])
+            for table, definition in conn.execute(
+                "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'staging'"
+            ).fetchall()
+        }
+    for table, key in (("int_trade__winning_revisions", TRADE_KEY), ("int_recycling__winning_tickets", TICKET_KEY)):
+        assert {(table, f"({', '.join(key)})"), (table, "(load_id)"), (table, "(seen_through_load_id)")} <= indexed
 
 
 def test_a_changed_definition_recomputes_every_fact_row(first_night: Path, warehouse_url: str) -> None:

@@ -22,7 +22,8 @@
 
 with
 
-tickets as (
+-- Not materialised: on a night several CTEs read it, each for a few rows (an index lookup).
+tickets as not materialized (
     select * from {{ ref('stg_recycling__tickets') }}
 ),
 

@@ -22,7 +22,8 @@
 
 with
 
-records as (
+-- Not materialised: on a night several CTEs read it, each for a few rows (an index lookup).
+records as not materialized (
     select * from {{ ref('stg_trade__trade_records') }}
 ),
 
