@@ -131,14 +131,13 @@
                 {%- if unique %}
                 and ix.indisunique
                 {%- endif %}
-                and ix.indkey::int2 [] = array(
-                    select att.attnum
+                and ix.indkey::text = (
+                    select string_agg(att.attnum::text, ' ' order by wanted.position)
                     from unnest(array[
                         {%- for column in columns %}'{{ column }}'{{ ", " if not loop.last }}{% endfor -%}
                     ]) with ordinality as wanted (name, position)
                     inner join pg_catalog.pg_attribute as att
                         on att.attrelid = ix.indrelid and att.attname = wanted.name
-                    order by wanted.position
                 )
         ) then
             create {{ "unique " if unique }}index on {{ this }} ({{ columns | join(', ') }});
