@@ -41,8 +41,7 @@
 {%- endmacro %}
 
 
-{#- Looked up when the model compiles, so the planner sees a constant (and uses the winners'
-    index on seen_through_load_id); a dbt unit test, with no table behind `this`, keeps it in SQL. -#}
+{#- A planner_constant (the planner then uses the winners' index on seen_through_load_id). -#}
 {% macro fact_watermark(inputs_digest) -%}
     {%- set lookup -%}
         select coalesce(max(watermark.through_load_id), -1)
@@ -51,13 +50,9 @@
             watermark.relation_oid = '{{ this.include(database=False) }}'::regclass::oid
             and watermark.inputs_digest = {{ inputs_digest }}
     {%- endset -%}
-    {%- if execute and model.resource_type == 'model' -%}
-        {#- A table built before watermarks existed has none: every key is recomputed. -#}
-        {%- set kept = run_query("select to_regclass('" ~ fact_watermarks() ~ "') is not null").columns[0].values()[0] -%}
-        {{ run_query(lookup).columns[0].values()[0] if kept else -1 }}
-    {%- else -%}
-        ({{ lookup }})
-    {%- endif -%}
+    {#- A table built before watermarks existed has none: every key is recomputed. -#}
+    {%- set kept = planner_constant("select to_regclass('" ~ fact_watermarks() ~ "') is not null") | trim != 'False' -%}
+    {{ planner_constant(lookup) if kept else -1 }}
 {%- endmacro %}
 
 

@@ -10,9 +10,9 @@
         (a superseded file): their winner must be chosen again from what is left.
     The first part reads only the new rows (raw's primary key starts with load_id) and the
     present winners of their keys (the table's unique index on the key), so a night costs in
-    proportion to what it brought, not to the history. The newest load the table has seen is
-    looked up when the model compiles, so the planner sees a constant. `columns` are the record
-    columns the model keeps (all but seen_through_load_id).
+    proportion to what it brought, not to the history. The newest load the table has seen is a
+    planner_constant. `columns` are the record columns the model keeps (all but
+    seen_through_load_id).
 
     delete_stale_winners: post-hook removing keys left with no current row at all.
 
@@ -27,13 +27,9 @@
 -#}
 {% macro incremental_candidates(records, key_columns, columns, feed) -%}
     {%- if is_incremental() %}
-        {#- A dbt unit test has no table behind `this`: it keeps the lookup in the SQL. -#}
-        {%- set seen = "(select coalesce(max(seen.seen_through_load_id), 0) from " ~ this ~ " as seen)" %}
-        {%- if execute and model.resource_type == 'model' %}
-            {%- set seen = run_query(
-                "select coalesce(max(seen_through_load_id), 0) from " ~ this
-            ).columns[0].values()[0] %}
-        {%- endif %}
+        {%- set seen = planner_constant(
+            "select coalesce(max(seen.seen_through_load_id), 0) from " ~ this ~ " as seen"
+        ) %}
     stale_loads as (
         select stale.load_id from {{ source('audit', 'load_ledger') }} as stale
         where stale.feed = '{{ feed }}' and stale.status <> 'loaded'
