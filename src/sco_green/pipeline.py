@@ -19,6 +19,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from sco_green import ledger
+from sco_green.bulk_indexes import indexes_built_after, worth_deferring
 from sco_green.decode import inspect_file
 from sco_green.feeds import FeedSpec, feed
 from sco_green.landing import FileRejected, land_file, landing_table, map_header
@@ -192,6 +193,33 @@ def _raw_json(header: list[str], spec: FeedSpec) -> sql.Composable:
     return sql.SQL(" || ").join(chunks)
 
 
+def _insert_raw(
+    conn: psycopg.Connection,
+    spec: FeedSpec,
+    entry: dict[str, Any],
+    cols: sql.Composable,
+    casts: sql.Composable,
+    landing: sql.Identifier,
+    failures: sql.Identifier,
+) -> int:
+    """Copy the file's rows that broke no block rule into the raw table, typed; returns the count."""
+    return conn.execute(
+        sql.SQL(
+            "INSERT INTO {raw} (load_id, file_name, source_row, {cols}) "
+            "SELECT {load_id}, {file}, source_row, {casts} FROM {landing} AS l "
+            "WHERE NOT EXISTS (SELECT 1 FROM {failures} AS f WHERE f.source_row = l.source_row)"
+        ).format(
+            raw=sql.Identifier("raw", spec.name),
+            cols=cols,
+            load_id=sql.Literal(entry["load_id"]),
+            file=sql.Literal(entry["file_name"]),
+            casts=casts,
+            landing=landing,
+            failures=failures,
+        )
+    ).rowcount
+
+
 def _publish_one(conn: psycopg.Connection, entry: dict[str, Any]) -> None:
     spec = feed(entry["feed"])
     validation = entry.get("validation")
@@ -253,21 +281,13 @@ def _publish_one(conn: psycopg.Connection, entry: dict[str, Any]) -> None:
         if status == "loaded":
             cols = sql.SQL(", ").join(sql.Identifier(c) for c in spec.column_names)
             casts = sql.SQL(", ").join(sql.SQL(c.cast()) for c in spec.columns)
-            inserted = conn.execute(
-                sql.SQL(
-                    "INSERT INTO {raw} (load_id, file_name, source_row, {cols}) "
-                    "SELECT {load_id}, {file}, source_row, {casts} FROM {landing} AS l "
-                    "WHERE NOT EXISTS (SELECT 1 FROM {failures} AS f WHERE f.source_row = l.source_row)"
-                ).format(
-                    raw=sql.Identifier("raw", spec.name),
-                    cols=cols,
-                    load_id=sql.Literal(entry["load_id"]),
-                    file=sql.Literal(entry["file_name"]),
-                    casts=casts,
-                    landing=landing,
-                    failures=failures,
-                )
-            ).rowcount
+            rows_now = conn.execute(
+                "SELECT coalesce(sum(rows_loaded), 0) FROM audit.load_ledger"
+                " WHERE feed = %s AND status = 'loaded' AND load_id <> %s",
+                (spec.name, entry["load_id"]),
+            ).fetchone()[0]
+            with indexes_built_after(conn, "raw", spec.name, worth_deferring(rows_now, rows_loaded)):
+                inserted = _insert_raw(conn, spec, entry, cols, casts, landing, failures)
             if inserted != rows_loaded:
                 raise RuntimeError(f"{entry['file_name']}: published {inserted} rows, expected {rows_loaded}")
         for outcome in validation["outcomes"]:
