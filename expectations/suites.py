@@ -6,11 +6,7 @@ from typing import Any, ClassVar
 
 import great_expectations as gx
 
-from expectations.members import members_rules
-from expectations.recycling import recycling_rules
-from expectations.rules import Rule
-from expectations.trade import trade_rules
-from sco_green.feeds import feed
+from expectations.feed_rules import rules_for, suite_name
 
 
 class ExpectNoRowsBreakingRule(gx.expectations.UnexpectedRowsExpectation):
@@ -27,20 +23,6 @@ class ExpectNoRowsBreakingRule(gx.expectations.UnexpectedRowsExpectation):
     def _validate(self, metrics: dict, runtime_configuration: dict | None = None, execution_engine: Any = None) -> dict:
         count = metrics["unexpected_rows_query.row_count"]
         return {"success": count == 0, "result": {"observed_value": count}}
-
-
-def rules_for(feed_name: str, file_name: str) -> list[Rule]:
-    """The rules one file is checked against (members rules depend on the file's date)."""
-    spec = feed(feed_name)
-    if feed_name == "members":
-        return members_rules(spec.file_date(file_name))
-    if feed_name == "trade":
-        return trade_rules()
-    return recycling_rules()
-
-
-def suite_name(feed_name: str) -> str:
-    return f"{feed_name}_contract"
 
 
 def configure_suite(context: Any, feed_name: str, file_name: str) -> gx.ExpectationSuite:

@@ -43,19 +43,19 @@ def build_ingest_dag(feed: str) -> DAG:
             return pipeline.validate(entries, warehouse.warehouse_url())
 
         @task(outlets=[RAW_ASSETS[feed]])
-        def publish_files(entries: list[dict[str, Any]]) -> dict[str, Any]:
+        def publish_files(entries: list[dict[str, Any]]) -> dict[str, int]:
             from sco_green import pipeline, warehouse
 
             context = get_current_context()
             return pipeline.publish(entries, warehouse.warehouse_url(), feed, logical_day(context))
 
         @task
-        def update_data_docs() -> str:
+        def update_data_docs(published: dict[str, int]) -> str:
             """GX Data Docs for auditors, rebuilt from the stored validation results."""
-            from sco_green.validation import build_data_docs
+            from sco_green.validation import refresh_data_docs
 
-            return str(build_data_docs())
+            return str(refresh_data_docs(published))
 
-        publish_files(validate_files(land_files())) >> update_data_docs()
+        update_data_docs(publish_files(validate_files(land_files())))
 
     return ingest()

@@ -334,7 +334,7 @@ def _publish_one(conn: psycopg.Connection, entry: dict[str, Any]) -> None:
         )
 
 
-def publish(entries: list[dict[str, Any]], url: str, feed_name: str, logical: date) -> dict[str, Any]:
+def publish(entries: list[dict[str, Any]], url: str, feed_name: str, logical: date) -> dict[str, int]:
     """Publish every file in its own transaction, then record the feed's freshness."""
     summary: dict[str, int] = {}
     with connect(url) as conn:

@@ -19,12 +19,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import great_expectations as gx
 import psycopg
 from psycopg import sql
 
+from expectations.feed_rules import rules_for, suite_name
 from expectations.rules import BLOCK
-from expectations.suites import configure_suite, rules_for, suite_name
 from sco_green.paths import var_dir
 from sco_green.warehouse import sqlalchemy_url
 
@@ -90,6 +89,8 @@ def gx_lock() -> Iterator[None]:
 
 @cache
 def _context_at(root: str) -> Any:
+    import great_expectations as gx  # ~5 s to import: only validating needs it
+
     context = gx.get_context(mode="file", project_root_dir=root)
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -115,6 +116,20 @@ def build_data_docs() -> Path:
     with gx_lock():
         _context().build_data_docs(site_names=[DOCS_SITE])
     return var_dir() / "data_docs" / "index.html"
+
+
+VALIDATED = ("loaded", "blocked")
+
+
+def refresh_data_docs(published: dict[str, int]) -> Path:
+    """Rebuild the Data Docs when this run stored validation results (a file loaded or blocked),
+    or when the site does not exist yet; a night without such files leaves the site as it is
+    and never imports GX."""
+    index = var_dir() / "data_docs" / "index.html"
+    if index.exists() and not any(published.get(status) for status in VALIDATED):
+        log.info("no file validated in this run: Data Docs unchanged")
+        return index
+    return build_data_docs()
 
 
 GX_URL_ENV = "SCO_GREEN_GX_WAREHOUSE"
@@ -157,6 +172,10 @@ def _exception_message(info: dict[str, Any]) -> str | None:
 
 
 def _run_suite_locked(url: str, feed_name: str, file_name: str, table: str) -> Any:
+    import great_expectations as gx
+
+    from expectations.suites import configure_suite
+
     context = _context()
     datasource = _datasource(context, url)
     schema, name = table.split(".")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from expectations.suites import rules_for
+from expectations.feed_rules import rules_for
 from sco_green.feeds import FEEDS, TRADE
 from sco_green.generate import generate, member_fault_rows, ticket_fault_rows, trade_fault_rows
 from sco_green.pipeline import ingest_feed, land, validate
@@ -165,3 +167,35 @@ def test_validation_survives_parallel_query_plans(
     write_csv(tmp_path / CLEAN_FILES["recycling"], header, rows + ticket_fault_rows()["R05"])
     ingest_feed("recycling", tmp_path, warehouse_url, DAY)
     assert db.execute("SELECT status, rows_quarantined FROM audit.load_ledger").fetchone() == ("loaded", 1)
+
+
+def test_data_docs_are_rebuilt_only_when_a_run_validated_a_file(tmp_path: Path) -> None:
+    from sco_green.paths import var_dir
+    from sco_green.validation import refresh_data_docs
+
+    index = var_dir() / "data_docs" / "index.html"
+    if index.exists():
+        index.unlink()
+    assert refresh_data_docs({}) == index and index.exists()  # a missing site is always built
+    index.write_text("marker", encoding="utf-8")
+    refresh_data_docs({"duplicate": 1, "rejected": 1})
+    assert index.read_text(encoding="utf-8") == "marker"
+    refresh_data_docs({"loaded": 1})
+    assert "marker" not in index.read_text(encoding="utf-8")
+
+
+def test_a_night_without_files_never_imports_great_expectations(tmp_path: Path, warehouse_url: str) -> None:
+    code = (
+        "import sys\n"
+        "from datetime import date\n"
+        "from sco_green import pipeline, warehouse\n"
+        "url, inbox = sys.argv[1:3]\n"
+        "warehouse.bootstrap(url)\n"
+        "entries = pipeline.validate(pipeline.land('trade', inbox, url), url)\n"
+        "pipeline.publish(entries, url, 'trade', date(2025, 1, 1))\n"
+        "print('great_expectations' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, warehouse_url, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "False"

@@ -1,0 +1,27 @@
+"""Which contract rules check a file, and the name of the suite they form.
+
+Kept apart from the GX suites so that deciding and publishing loads never imports Great
+Expectations (about 5 s): a night with an empty inbox needs none of it.
+"""
+
+from __future__ import annotations
+
+from expectations.members import members_rules
+from expectations.recycling import recycling_rules
+from expectations.rules import Rule
+from expectations.trade import trade_rules
+from sco_green.feeds import feed
+
+
+def rules_for(feed_name: str, file_name: str) -> list[Rule]:
+    """The rules one file is checked against (members rules depend on the file's date)."""
+    spec = feed(feed_name)
+    if feed_name == "members":
+        return members_rules(spec.file_date(file_name))
+    if feed_name == "trade":
+        return trade_rules()
+    return recycling_rules()
+
+
+def suite_name(feed_name: str) -> str:
+    return f"{feed_name}_contract"
