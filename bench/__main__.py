@@ -1,4 +1,6 @@
-"""``python -m bench load [--scale large]``: load throughput side by side.
+"""``python -m bench load|memory|overhead``: the project measured side by side with its peers.
+
+``load [--scale large]``: load throughput side by side.
 
 (a) bare ``psql \\copy`` into an unindexed table of the same columns: the physical limit;
 (b) this project's ingest of the same file: land only (decode + COPY), and the full path
@@ -7,11 +9,19 @@
 (d) pandas.read_csv + DataFrame.to_sql(method="multi", chunksize=10_000).
 The peers need the optional group: ``uv sync --frozen --group bench``; ``--peers none`` skips them.
 Results are printed as a table and written to bench/results/load-<scale>.json.
+
+``memory``: peak RSS of the full ingest of the first 500,000 records of the large trade file
+and of the whole file (5.09M records): at most 1 GiB, and at most 1.2x for ten times the rows.
+Written to bench/results/memory.json.
+
+``overhead``: ``sco-green nightly`` on an empty inbox and how its wall time splits (see
+bench/overhead.py). Written to bench/results/overhead.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import subprocess
@@ -168,6 +178,64 @@ def load(scale: str, server: str, workdir: Path, peers: tuple[str, ...] = ()) ->
     return results
 
 
+MEMORY_ROWS = (500_000, None)
+MEMORY_LIMIT_MIB = 1024
+MEMORY_GROWTH = 1.2
+
+
+def _first_records(source: Path, target: Path, count: int) -> None:
+    """The header and the first ``count`` records of a CSV file, records kept whole."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(source, newline="", encoding="utf-8") as src, open(target, "w", newline="", encoding="utf-8") as out:
+        reader = csv.reader(src)
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(next(reader))
+        for n, record in enumerate(reader):
+            if n == count:
+                break
+            writer.writerow(record)
+
+
+def memory(server: str, workdir: Path) -> dict[str, object]:
+    large = workdir / "inbox-large"
+    trade = large / "trade" / "trade_2020_2025_r0.csv"
+    if not trade.exists():
+        generate(large, scale="large", cycle=1)
+    runs: dict[str, object] = {}
+    for rows in MEMORY_ROWS:
+        inbox = large
+        if rows is not None:
+            inbox = workdir / f"inbox-trade-{rows}"
+            part = inbox / "trade" / trade.name
+            if not part.exists():
+                _first_records(trade, part, rows)
+        url = _fresh_database(server)
+        try:
+            runs[str(rows or "all")] = _child("full", url, inbox)
+        finally:
+            _drop_database(server, url)
+    small, big = runs[str(MEMORY_ROWS[0])], runs["all"]
+    return {
+        "runs": runs,
+        "growth": big["peak_rss_mib"] / small["peak_rss_mib"],
+        "rows_ratio": big["rows"] / small["rows"],
+        "limit_mib": MEMORY_LIMIT_MIB,
+        "growth_limit": MEMORY_GROWTH,
+    }
+
+
+def _print_memory(results: dict[str, object]) -> None:
+    print(f"\n{'ingest of':<28}{'rows':>12}{'seconds':>10}{'peak RSS MiB':>14}")
+    for run in results["runs"].values():
+        print(f"{'trade file':<28}{run['rows']:>12,}{run['seconds']:>10.1f}{run['peak_rss_mib']:>14.0f}")
+    peak = max(run["peak_rss_mib"] for run in results["runs"].values())
+    ok = peak <= MEMORY_LIMIT_MIB and results["growth"] <= MEMORY_GROWTH
+    print(
+        f"\npeak RSS grows {results['growth']:.2f}x for {results['rows_ratio']:.1f}x the rows "
+        f"(targets: <= {MEMORY_LIMIT_MIB} MiB, <= {MEMORY_GROWTH}x): {'met' if ok else 'missed'}"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     sub = parser.add_subparsers(dest="bench", required=True)
@@ -175,15 +243,30 @@ def main() -> int:
     cmd.add_argument("--scale", choices=("small", "medium", "large"), default="large")
     cmd.add_argument("--workdir", type=Path, default=Path("var/bench"))
     cmd.add_argument("--peers", default="dlt,pandas", help="comma-separated: dlt, pandas, or none")
+    mem = sub.add_parser("memory", help="peak RSS of the ingest of 0.5M and 5M trade records")
+    mem.add_argument("--workdir", type=Path, default=Path("var/bench"))
+    sub.add_parser("overhead", help="sco-green nightly on an empty inbox, and where its time goes")
     args = parser.parse_args()
     server = os.environ.get("WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    RESULTS.mkdir(exist_ok=True)
+    if args.bench == "overhead":
+        from bench.overhead import overhead, report
+
+        result = overhead(server)
+        (RESULTS / "overhead.json").write_text(json.dumps(result, indent=2))
+        print(report(result))
+        return 0
     args.workdir.mkdir(parents=True, exist_ok=True)
+    if args.bench == "memory":
+        result = memory(server, args.workdir)
+        (RESULTS / "memory.json").write_text(json.dumps(result, indent=2))
+        _print_memory(result)
+        return 0
     peers = tuple(p for p in args.peers.split(",") if p and p != "none")
     unknown = set(peers) - set(PEER_CODE)
     if unknown:
         parser.error(f"unknown peers: {', '.join(sorted(unknown))}")
     results = load(args.scale, server, args.workdir, peers)
-    RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"load-{args.scale}.json"
     out.write_text(json.dumps(results, indent=2))
     print(f"\n{'path':<28}{'seconds':>10}{'rows/s':>14}{'vs psql':>10}{'peak RSS MiB':>14}")
