@@ -34,7 +34,7 @@ def test_first_load_into_an_empty_table_ends_with_the_bootstrap_indexes(
     tmp_path: Path, db: psycopg.Connection, warehouse_url: str
 ) -> None:
     before = _index_definitions(db)
-    assert len(before) == 2  # primary key and record key
+    assert len(before) == 1  # the primary key
     write_csv(tmp_path / "trade" / "trade_2024_r0.csv", TRADE.column_names, [trade_row(i) for i in range(50)])
     ingest_feed("trade", tmp_path, warehouse_url, date(2025, 1, 1))
     assert db.execute("SELECT count(*) FROM raw.trade").fetchone()[0] == 50
