@@ -6,6 +6,7 @@ from bench.overhead import split, task_durations
 
 LOG = """\
 2026-01-02T00:00:01.000000Z [info     ] [DAG TEST] starting task_id=land_files map_index=-1 [airflow]
+2026-01-02T00:00:03.000000Z [info     ] Task started                   [airflow.api_fastapi]
 2026-01-02T00:00:04.000000Z [info     ] [DAG TEST] end task task_id=land_files map_index=-1 [airflow]
 2026-01-02T00:00:05.000000Z [info     ] [DAG TEST] starting task_id=land_files map_index=-1 [airflow]
 2026-01-02T00:00:05.500000Z [info     ] [DAG TEST] end task task_id=land_files map_index=-1 [airflow]
@@ -21,16 +22,18 @@ LOG = """\
 
 
 def test_task_times_add_up_per_task_id_and_dbt_node_time_is_read_from_dbt() -> None:
-    tasks, dbt_nodes = task_durations(LOG)
-    assert tasks == {"land_files": 3.5, "seeds": 4.0, "dbt.fct_trade_model_build": 1.0, "publish_report": 1.0}
+    tasks, airflow, dbt_nodes = task_durations(LOG)
+    # land_files ran twice: 1 s after Airflow reported it started (2 s before that are Airflow's), then 0.5 s.
+    assert tasks == {"land_files": 1.5, "seeds": 4.0, "dbt.fct_trade_model_build": 1.0, "publish_report": 1.0}
+    assert airflow == 2.0
     assert dbt_nodes == 1.0
 
 
 def test_wall_time_splits_into_airflow_ingest_dbt_and_other_tasks() -> None:
-    tasks, dbt_nodes = task_durations(LOG)
+    tasks, _, dbt_nodes = task_durations(LOG)
     parts = split(20.0, tasks, dbt_nodes, warehouse=0.7)
-    assert parts["airflow"] == 20.0 - 9.5
-    assert parts["ingest_tasks"] == 3.5
+    assert parts["airflow"] == 20.0 - 7.5
+    assert parts["ingest_tasks"] == 1.5
     assert parts["dbt_startup"] == 4.0
     assert parts["dbt_nodes"] == 1.0
     assert parts["other_tasks"] == 1.0
