@@ -194,15 +194,11 @@ def _raw_json(header: list[str], spec: FeedSpec) -> sql.Composable:
 
 
 def _insert_raw(
-    conn: psycopg.Connection,
-    spec: FeedSpec,
-    entry: dict[str, Any],
-    cols: sql.Composable,
-    casts: sql.Composable,
-    landing: sql.Identifier,
-    failures: sql.Identifier,
+    conn: psycopg.Connection, spec: FeedSpec, entry: dict[str, Any], landing: sql.Identifier, failures: sql.Identifier
 ) -> int:
     """Copy the file's rows that broke no block rule into the raw table, typed; returns the count."""
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in spec.column_names)
+    casts = sql.SQL(", ").join(sql.SQL(c.cast()) for c in spec.columns)
     return conn.execute(
         sql.SQL(
             "INSERT INTO {raw} (load_id, file_name, source_row, {cols}) "
@@ -279,15 +275,13 @@ def _publish_one(conn: psycopg.Connection, entry: dict[str, Any]) -> None:
             )
         )
         if status == "loaded":
-            cols = sql.SQL(", ").join(sql.Identifier(c) for c in spec.column_names)
-            casts = sql.SQL(", ").join(sql.SQL(c.cast()) for c in spec.columns)
             rows_now = conn.execute(
                 "SELECT coalesce(sum(rows_loaded), 0) FROM audit.load_ledger"
                 " WHERE feed = %s AND status = 'loaded' AND load_id <> %s",
                 (spec.name, entry["load_id"]),
             ).fetchone()[0]
             with indexes_built_after(conn, "raw", spec.name, worth_deferring(rows_now, rows_loaded)):
-                inserted = _insert_raw(conn, spec, entry, cols, casts, landing, failures)
+                inserted = _insert_raw(conn, spec, entry, landing, failures)
             if inserted != rows_loaded:
                 raise RuntimeError(f"{entry['file_name']}: published {inserted} rows, expected {rows_loaded}")
         for outcome in validation["outcomes"]:
