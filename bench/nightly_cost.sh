@@ -69,7 +69,7 @@ PY
 night 3 "1% new rows" 2025-12-31
 echo "== one dbt build --full-refresh (into marts_full, for reference)"
 .venv/bin/python - "$scale" "$times" <<'PY'
-import json, re, sys, time
+import json, sys, time
 from pathlib import Path
 
 from sco_green.dbt_runner import run_dbt
