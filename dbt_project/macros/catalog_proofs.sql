@@ -42,3 +42,45 @@
     from {{ model }}
     where {{ column_name }} is null and not {{ enforced_not_null(model, column_name) }}
 {%- endmacro %}
+
+
+{#- A view returns at most one row per row of a relation it reads when every other relation it
+    reads is unique on the columns the view joins it by. `proved_by` lists what the view reads,
+    each `{source: [source_name, table_name]}` or `{ref: model_name}` with the `columns` it is
+    unique on: for the relation the rows come from, the key under test; for a joined one, the
+    join columns. The proof holds while the view reads exactly these relations (its rewrite
+    rule's dependencies) and each keeps a unique index on its columns, so a new join, a dropped
+    key or a view turned into a table falls back to the scan. What the catalog cannot show, and
+    review must: that the joins are on exactly those columns. -#}
+{% macro enforced_through_view(view, proved_by) -%}
+    coalesce(
+        (
+            select coalesce(array_agg(distinct read.refobjid order by read.refobjid), '{}')
+            from pg_catalog.pg_rewrite as view_rule
+            inner join pg_catalog.pg_depend as read
+                on
+                    read.classid = 'pg_catalog.pg_rewrite'::regclass
+                    and read.objid = view_rule.oid
+                    and read.refclassid = 'pg_catalog.pg_class'::regclass
+                    and read.refobjid <> view_rule.ev_class
+            where view_rule.ev_class = to_regclass('{{ view.include(database=False) }}')
+        ) = (
+            select array_agg(distinct named.relation order by named.relation)
+            from unnest(array[
+                {%- for proof in proved_by %}
+                to_regclass('{{ proof_relation(proof).include(database=False) }}')::oid
+                {{- "," if not loop.last }}
+                {%- endfor %}
+            ]::oid []) as named (relation)
+        )
+        {%- for proof in proved_by %}
+        and {{ enforced_by_unique_index(proof_relation(proof), proof.columns) }}
+        {%- endfor %},
+        false
+    )
+{%- endmacro %}
+
+
+{% macro proof_relation(proof) -%}
+    {{ return(source(*proof.source) if proof.source else ref(proof.ref)) }}
+{%- endmacro %}

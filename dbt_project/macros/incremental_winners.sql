@@ -31,8 +31,7 @@
             "select coalesce(max(seen.seen_through_load_id), 0) from " ~ this ~ " as seen"
         ) %}
     stale_loads as (
-        select stale.load_id from {{ source('audit', 'load_ledger') }} as stale
-        where stale.feed = '{{ feed }}' and stale.status <> 'loaded'
+        {{ stale_load_ids(feed) }}
     ),
 
     new_rows as (
@@ -51,7 +50,10 @@
             {% for column in key_columns %}previous.{{ column }}{{ "," if not loop.last }}
             {% endfor %}
         from {{ this }} as previous
-        where previous.load_id in (select stale_loads.load_id from stale_loads)
+        -- The ledger itself, not the stale_loads CTE: the planner then knows how few stale
+        -- loads there are and reads their rows through the load_id index, rather than walking
+        -- the whole table in key order to feed a distinct (1.7 s of 3.2 s on a 5M-row night).
+        where previous.load_id in ({{ stale_load_ids(feed) }})
     ),
 
     candidates as (
@@ -86,10 +88,15 @@
 
 {% macro delete_stale_winners(feed) -%}
     delete from {{ this }}
-    where load_id in (
-        select stale.load_id from {{ source('audit', 'load_ledger') }} as stale
-        where stale.feed = '{{ feed }}' and stale.status <> 'loaded'
-    )
+    where load_id in ({{ stale_load_ids(feed) }})
+{%- endmacro %}
+
+
+{#- The feed's loads whose rows left the warehouse (superseded, rolled back): ledger status
+    other than `loaded`. -#}
+{% macro stale_load_ids(feed) -%}
+    select stale.load_id from {{ source('audit', 'load_ledger') }} as stale
+    where stale.feed = '{{ feed }}' and stale.status <> 'loaded'
 {%- endmacro %}
 
 

@@ -45,3 +45,44 @@ def test_a_test_the_catalog_no_longer_proves_scans_and_fails(tmp_path: Path, war
         _test_marts_build()
     assert "unique_combination_fct_trade" in str(failed.value)
     assert "not_null_fct_trade_revision" in str(failed.value)
+
+
+STAGING_KEY_TEST = "unique_combination_stg_trade__trade_records_load_id__source_row"
+
+
+def _test_staging_key() -> None:
+    run_dbt(["test", "--select", STAGING_KEY_TEST])
+
+
+def test_a_staging_views_key_is_proved_by_what_it_reads_and_scanned_when_a_key_is_gone(
+    tmp_path: Path, warehouse_url: str
+) -> None:
+    """stg_trade__trade_records is raw.trade joined to the ledger's current loads: unique while
+    raw.trade is unique on (load_id, source_row) and the ledger on load_id. Drop either key and
+    the test reads the view, and finds the duplicate the missing key let in."""
+    inbox = tmp_path / "inbox"
+    generate(inbox, cycle=1)
+    run_cycle(inbox, CYCLE_DATES[0], echo=lambda _line: None)
+    _test_staging_key()
+
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        load_id = conn.execute("SELECT max(load_id) FROM raw.trade").fetchone()[0]
+        conn.execute("ALTER TABLE audit.load_ledger DROP CONSTRAINT load_ledger_pkey CASCADE")
+        _test_staging_key()  # scanned: nothing wrong yet
+        conn.execute("INSERT INTO audit.load_ledger SELECT * FROM audit.load_ledger WHERE load_id = %s", (load_id,))
+    with pytest.raises(DbtFailed) as failed:
+        _test_staging_key()
+    assert STAGING_KEY_TEST in str(failed.value)
+
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute(
+            "DELETE FROM audit.load_ledger WHERE ctid = (SELECT max(ctid) FROM audit.load_ledger WHERE load_id = %s)",
+            (load_id,),
+        )
+        conn.execute("ALTER TABLE audit.load_ledger ADD PRIMARY KEY (load_id)")
+        _test_staging_key()  # proved again
+        conn.execute("ALTER TABLE raw.trade DROP CONSTRAINT trade_pkey")
+        conn.execute("INSERT INTO raw.trade SELECT * FROM raw.trade WHERE load_id = %s LIMIT 1", (load_id,))
+    with pytest.raises(DbtFailed) as failed:
+        _test_staging_key()
+    assert STAGING_KEY_TEST in str(failed.value)

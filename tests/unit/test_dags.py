@@ -71,3 +71,11 @@ def test_build_dag_has_one_task_per_model_after_a_single_seeds_task(bag: DagBag)
     assert seeds.select == ["resource_type:seed"]
     roots = [t for t in dag.tasks if t.task_id.startswith("dbt.") and not t.upstream_task_ids - {"seeds"}]
     assert roots and all(t.upstream_task_ids == {"seeds"} for t in roots)
+
+
+def test_seeds_task_shares_the_dbt_task_groups_partial_parse_cache(bag: DagBag) -> None:
+    """Without the task group's cache the seeds task parses the whole project every night."""
+    dag = bag.dags["build_warehouse"]
+    group_dirs = {t.cache_dir for t in dag.tasks if t.task_id.startswith("dbt.")}
+    assert len(group_dirs) == 1 and None not in group_dirs
+    assert dag.get_task("seeds").cache_dir == group_dirs.pop()
