@@ -78,11 +78,42 @@
 {%- endmacro %}
 
 
-{#- After delete+insert every live winner has its fact, so the fact holds rows without a live
-    winner exactly when it has more rows than there are live winners: the anti-join runs only then. -#}
-{% macro delete_facts_without_live_winner(winners, key_columns, live_condition) -%}
+{#- After delete+insert every live winner has its fact; what is left is facts whose key has no
+    live winner any more. A key loses its live winner in one of two ways:
+      * its winner was rewritten since the watermark and is not live (a VOID ticket): found
+        through the winners' index on seen_through_load_id, in proportion to the night;
+      * its winner row was deleted because the load it came from was superseded (a corrected
+        re-drop of the same file name). Only then, or with no watermark to go by, the fact is
+        compared with its winners in full: an anti-join, and only when the row counts differ.
+    A load leaves the warehouse in no other way (publish is the only writer of ledger
+    statuses), so on an ordinary night neither table is scanned. -#}
+{% macro delete_facts_without_live_winner(winners, key_columns, live_condition, feed, inputs_digest) -%}
+    {#- A full refresh, or a first build, wrote exactly the live winners; no watermark means every
+        key was recomputed, and only the full comparison applies. -#}
+    {%- if is_incremental() %}
+        {%- set watermark = fact_watermark(inputs_digest) | trim | int %}
+        {%- if watermark >= 0 %}
+    delete from {{ this }} as fact
+    using (
+        select distinct {% for column in key_columns %}live.{{ column }}{{ ", " if not loop.last }}{% endfor %}
+        from {{ winners }} as live
+        where live.seen_through_load_id > {{ watermark }} and not ({{ live_condition }})
+    ) as gone
+    where
+        {% for column in key_columns %}fact.{{ column }} = gone.{{ column }}{{ " and " if not loop.last }}{% endfor %};
+        {%- endif %}
+
     delete from {{ this }} as fact
     where
+        {% if watermark >= 0 -%}
+        exists (
+            select 1
+            from {{ source('audit', 'load_ledger') }} as gone
+            inner join {{ source('audit', 'load_ledger') }} as newer
+                on newer.feed = gone.feed and newer.file_name = gone.file_name and newer.load_id > gone.load_id
+            where gone.feed = '{{ feed }}' and gone.status = 'superseded' and newer.load_id > {{ watermark }}
+        )
+        and {% endif -%}
         (select count(*) from {{ this }})
         <> (select count(*) from {{ winners }} as live where {{ live_condition }})
         and not exists (
@@ -94,4 +125,5 @@
                 and live.{{ column }} = fact.{{ column }}
                 {%- endfor %}
         )
+    {%- endif %}
 {%- endmacro %}

@@ -10,7 +10,8 @@
         pre_hook=["{{ create_fact_watermarks() }}"],
         post_hook=[
             "{{ delete_facts_without_live_winner(ref('int_recycling__winning_tickets'),"
-            ~ " ['park_id', 'ticket_no'], \"live.status <> 'VOID'\") }}",
+            ~ " ['park_id', 'ticket_no'], \"live.status <> 'VOID'\", 'recycling',"
+            ~ " fact_inputs_digest([ref('parks')])) }}",
             "{{ record_fact_watermark(ref('int_recycling__winning_tickets'), fact_inputs_digest([ref('parks')])) }}",
             "{{ forget_dropped_fact_watermarks() }}",
         ],

@@ -12,7 +12,7 @@
         post_hook=[
             "{{ delete_facts_without_live_winner(ref('int_trade__winning_revisions'),"
             ~ " ['year', 'reporter_iso3', 'partner_iso3', 'flow', 'hs_version', 'hs6'],"
-            ~ " 'not live.is_world_aggregate') }}",
+            ~ " 'not live.is_world_aggregate', 'trade', fact_inputs_digest([ref('hs_green_goods')])) }}",
             "{{ record_fact_watermark(ref('int_trade__winning_revisions'),"
             ~ " fact_inputs_digest([ref('hs_green_goods')])) }}",
             "{{ forget_dropped_fact_watermarks() }}",
