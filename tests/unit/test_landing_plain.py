@@ -1,0 +1,62 @@
+"""Which files may go to the server's CSV parser as they are: plain_records says how many
+records a plain file has, and None for anything the csv module must judge."""
+
+from pathlib import Path
+
+import pytest
+
+from sco_green import landing
+
+HEADER = b"a,b,c\n"
+
+
+def _file(tmp_path: Path, body: bytes) -> Path:
+    path = tmp_path / "feed.csv"
+    path.write_bytes(body)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("body", "records"),
+    [
+        (HEADER + b"1,2,3\n4,5,6\n", 2),
+        (HEADER + b"1,2,3\n4,5,6", 2),  # no newline after the last record
+        (HEADER + b"1,,\n,,\n", 2),  # empty cells are still cells
+        (HEADER, 0),
+        (b"a,b,c", 0),
+        ("名称,b,c\n中文,天津,子牙\n".encode(), 1),
+    ],
+)
+def test_a_plain_file_counts_its_records(tmp_path: Path, body: bytes, records: int) -> None:
+    assert landing.plain_records(_file(tmp_path, body), 3) == records
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        HEADER + b'1,"2,5",3\n',  # a quote: the csv module decides what is a cell
+        HEADER + b"1,2,3\r\n4,5,6\r\n",  # carriage returns
+        HEADER + b"1,2,3\n\n4,5,6\n",  # a blank line is no record for the csv module
+        HEADER + b"1,2,3\n4,5,6\n\n",
+        HEADER + b"1,2,3,4\n4,5,6\n",  # ragged: too long
+        HEADER + b"1,2\n4,5,6\n",  # ragged: too short
+        HEADER + b"1,2,3\n4,5",  # ragged last line without newline
+        HEADER + b"1,2,3\n\\.\n4,5,6\n",  # COPY's end-of-data marker
+    ],
+)
+def test_anything_the_csv_module_must_judge_is_not_plain(tmp_path: Path, body: bytes) -> None:
+    assert landing.plain_records(_file(tmp_path, body), 3) is None
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7, 64])
+def test_chunk_boundaries_change_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    monkeypatch.setattr(landing, "READ_BYTES", chunk)
+    plain = _file(tmp_path, HEADER + b"10,200,3\n4,50,600\n7,8,9")
+    assert landing.plain_records(plain, 3) == 3
+    ragged = _file(tmp_path, HEADER + b"10,200,3\n4,50600\n7,8,9,\n")
+    assert landing.plain_records(ragged, 3) is None
+
+
+def test_a_single_column_file_is_never_plain(tmp_path: Path) -> None:
+    """With one column a blank line has the right number of commas (none); leave it to csv."""
+    assert landing.plain_records(_file(tmp_path, b"a\n1\n\n2\n"), 1) is None
