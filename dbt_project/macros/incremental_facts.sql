@@ -56,6 +56,17 @@
 {%- endmacro %}
 
 
+{#- Pre-hook. With no watermark to go by (the first incremental build after a change of the
+    model or its seeds) every key is recomputed: the table is emptied first, in the build's
+    transaction, so that delete+insert inserts into an empty table instead of deleting every
+    row by key through a temporary table without statistics (three minutes for 5M rows). -#}
+{% macro empty_fact_to_recompute(inputs_digest) -%}
+    {%- if is_incremental() and (fact_watermark(inputs_digest) | trim | int) < 0 %}
+    truncate {{ this }}
+    {%- endif %}
+{%- endmacro %}
+
+
 {% macro record_fact_watermark(winners, inputs_digest) -%}
     insert into {{ fact_watermarks() }} (relation_oid, built_as, through_load_id, inputs_digest)
     select

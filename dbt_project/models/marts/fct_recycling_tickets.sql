@@ -7,7 +7,10 @@
         unique_key=['park_id', 'ticket_no'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook=["{{ create_fact_watermarks() }}"],
+        pre_hook=[
+            "{{ create_fact_watermarks() }}",
+            "{{ empty_fact_to_recompute(fact_inputs_digest([ref('parks')])) }}",
+        ],
         post_hook=[
             "{{ delete_facts_without_live_winner(ref('int_recycling__winning_tickets'),"
             ~ " ['park_id', 'ticket_no'], \"live.status <> 'VOID'\", 'recycling',"

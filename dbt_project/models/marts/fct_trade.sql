@@ -8,7 +8,10 @@
         unique_key=key,
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook=["{{ create_fact_watermarks() }}"],
+        pre_hook=[
+            "{{ create_fact_watermarks() }}",
+            "{{ empty_fact_to_recompute(fact_inputs_digest([ref('hs_green_goods')])) }}",
+        ],
         post_hook=[
             "{{ delete_facts_without_live_winner(ref('int_trade__winning_revisions'),"
             ~ " ['year', 'reporter_iso3', 'partner_iso3', 'flow', 'hs_version', 'hs6'],"
