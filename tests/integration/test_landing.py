@@ -22,9 +22,9 @@ RECORDS = [
 ]
 
 
-def _write(path: Path, quoting: int, encoding: str = "utf-8") -> Path:
+def _write(path: Path, quoting: int, encoding: str, ending: str) -> Path:
     with open(path, "w", newline="", encoding=encoding) as handle:
-        writer = csv.writer(handle, quoting=quoting, lineterminator="\n")
+        writer = csv.writer(handle, quoting=quoting, lineterminator=ending)
         writer.writerow(HEADER)
         writer.writerows(RECORDS)
     return path
@@ -39,12 +39,14 @@ def _land(conn: psycopg.Connection, path: Path, encoding: str, load_id: int) -> 
     return conn.execute(f"SELECT * FROM {table} ORDER BY source_row").fetchall()
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+@pytest.mark.parametrize(
+    ("encoding", "ending"), [("utf-8", "\n"), ("utf-8", "\r\n"), ("utf-8-sig", "\r\n"), ("gb18030", "\n")]
+)
 def test_a_plain_file_lands_as_the_csv_module_would_land_it(
-    tmp_path: Path, db: psycopg.Connection, encoding: str
+    tmp_path: Path, db: psycopg.Connection, encoding: str, ending: str
 ) -> None:
-    plain = _write(tmp_path / "plain.csv", csv.QUOTE_MINIMAL, encoding)
-    quoted = _write(tmp_path / "quoted.csv", csv.QUOTE_ALL, encoding)
+    plain = _write(tmp_path / "plain.csv", csv.QUOTE_MINIMAL, encoding, ending)
+    quoted = _write(tmp_path / "quoted.csv", csv.QUOTE_ALL, encoding, ending)
     assert landing.plain_records(plain, len(HEADER)) == len(RECORDS)
     assert landing.plain_records(quoted, len(HEADER)) is None
 

@@ -75,6 +75,18 @@ def test_one_bad_row_is_quarantined_with_exactly_its_rule(
     assert counted == len(bad_rows)
 
 
+def test_duplicate_keys_are_found_with_empty_key_parts_equal_and_only_them(
+    tmp_path: Path, db: psycopg.Connection, warehouse_url: str
+) -> None:
+    """T10 compares keys, NULL parts equal (a key hash only narrows the rows it compares)."""
+    rows = [trade_row(i) for i in range(200)]
+    rows += [trade_row(1, trade_value_usd="5"), trade_row(7, hs6=""), trade_row(7, hs6=""), trade_row(8, hs6="", flow="M")]
+    write_csv(tmp_path / "trade" / "trade_dups.csv", TRADE.column_names, rows)
+    ingest_feed("trade", tmp_path, warehouse_url, DAY)
+    got = db.execute("SELECT row_number, rules FROM audit.quarantine ORDER BY row_number").fetchall()
+    assert got == [(2, ["T10"]), (201, ["T10"]), (202, ["T06", "T10"]), (203, ["T06", "T10"]), (204, ["T06"])]
+
+
 @pytest.mark.parametrize("feed", sorted(CLEAN_FILES))
 def test_clean_file_quarantines_nothing_and_records_every_expectation(
     feed: str, clean_inbox: Path, tmp_path: Path, db: psycopg.Connection, warehouse_url: str

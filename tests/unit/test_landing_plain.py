@@ -25,6 +25,8 @@ def _file(tmp_path: Path, body: bytes) -> Path:
         (HEADER, 0),
         (b"a,b,c", 0),
         ("名称,b,c\n中文,天津,子牙\n".encode(), 1),
+        (b"a,b,c\r\n1,2,3\r\n4,5,6\r\n", 2),  # CR LF throughout
+        (b"a,b,c\r\n1,2,3\r\n4,5,6", 2),
     ],
 )
 def test_a_plain_file_counts_its_records(tmp_path: Path, body: bytes, records: int) -> None:
@@ -35,7 +37,10 @@ def test_a_plain_file_counts_its_records(tmp_path: Path, body: bytes, records: i
     "body",
     [
         HEADER + b'1,"2,5",3\n',  # a quote: the csv module decides what is a cell
-        HEADER + b"1,2,3\r\n4,5,6\r\n",  # carriage returns
+        HEADER + b"1,2,3\r\n4,5,6\r\n",  # line endings not alike
+        b"a,b,c\r\n1,2,3\n",
+        HEADER + b"1,2\r,3\n",  # a carriage return inside a line
+        b"a,b,c\r\n1,2,3\r",  # nor does a CR end the file
         HEADER + b"1,2,3\n\n4,5,6\n",  # a blank line is no record for the csv module
         HEADER + b"1,2,3\n4,5,6\n\n",
         HEADER + b"1,2,3,4\n4,5,6\n",  # ragged: too long
@@ -55,6 +60,10 @@ def test_chunk_boundaries_change_nothing(tmp_path: Path, monkeypatch: pytest.Mon
     assert landing.plain_records(plain, 3) == 3
     ragged = _file(tmp_path, HEADER + b"10,200,3\n4,50600\n7,8,9,\n")
     assert landing.plain_records(ragged, 3) is None
+    windows = _file(tmp_path, b"a,b,c\r\n10,200,3\r\n4,50,600\r\n7,8,9\r\n")
+    assert landing.plain_records(windows, 3) == 3
+    mixed = _file(tmp_path, b"a,b,c\r\n10,200,3\r\n4,50,600\n7,8,9\r\n")
+    assert landing.plain_records(mixed, 3) is None
 
 
 def test_a_single_column_file_is_never_plain(tmp_path: Path) -> None:
