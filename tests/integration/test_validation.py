@@ -80,7 +80,12 @@ def test_duplicate_keys_are_found_with_empty_key_parts_equal_and_only_them(
 ) -> None:
     """T10 compares keys, NULL parts equal (a key hash only narrows the rows it compares)."""
     rows = [trade_row(i) for i in range(200)]
-    rows += [trade_row(1, trade_value_usd="5"), trade_row(7, hs6=""), trade_row(7, hs6=""), trade_row(8, hs6="", flow="M")]
+    rows += [
+        trade_row(1, trade_value_usd="5"),
+        trade_row(7, hs6=""),
+        trade_row(7, hs6=""),
+        trade_row(8, hs6="", flow="M"),
+    ]
     write_csv(tmp_path / "trade" / "trade_dups.csv", TRADE.column_names, rows)
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
     got = db.execute("SELECT row_number, rules FROM audit.quarantine ORDER BY row_number").fetchall()
