@@ -149,13 +149,17 @@ def plain_records(path: Path, width: int) -> int | None:
 
 
 def _copy_plain(conn: psycopg.Connection, path: Path, copy_sql: sql.Composed, progress: Progress, records: int) -> None:
-    """Send the file's bytes after the header line to COPY, as they are."""
+    """Send the file's bytes after the header line to COPY, as they are; the server must have
+    read exactly the records the check counted, or nothing is landed."""
     size = max(path.stat().st_size, 1)
-    with open(path, "rb") as handle, conn.cursor() as cur, cur.copy(copy_sql) as copy:
-        handle.readline()  # the header (a BOM, if any, is in it)
-        while chunk := handle.read(READ_BYTES):
-            copy.write(chunk)
-            progress.update(records * handle.tell() // size, handle.tell())
+    with open(path, "rb") as handle, conn.cursor() as cur:
+        with cur.copy(copy_sql) as copy:
+            handle.readline()  # the header (a BOM, if any, is in it)
+            while chunk := handle.read(READ_BYTES):
+                copy.write(chunk)
+                progress.update(records * handle.tell() // size, handle.tell())
+        if cur.rowcount != records:
+            raise RuntimeError(f"{path.name}: the server read {cur.rowcount} records where {records} were counted")
 
 
 def land_file(

@@ -56,3 +56,14 @@ def test_a_plain_file_lands_as_the_csv_module_would_land_it(
     assert [row[0] for row in straight] == [1, 2, 3, 4]  # source_row: the record number
     assert straight[0][-3] == "天津子牙" and straight[1][-3] is None  # extras land in x_1
     assert all(row[-2] is False and row[-1] is None for row in straight)  # not ragged
+
+
+def test_a_count_the_server_disagrees_with_lands_nothing(
+    tmp_path: Path, db: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = _write(tmp_path / "plain.csv", csv.QUOTE_MINIMAL, "utf-8", "\n")
+    monkeypatch.setattr(landing, "plain_records", lambda path, width: len(RECORDS) + 1)
+    table = landing.landing_table("trade", 3)
+    with pytest.raises(RuntimeError, match="read 4 records where 5 were counted"), db.transaction():
+        landing.land_file(db, TRADE, plain, "utf-8", table)
+    assert db.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0] is None
