@@ -107,6 +107,27 @@ def test_a_night_rewrites_only_the_fact_rows_it_changed(first_night: Path, wareh
     _assert_each_winner_index_once(warehouse_url)  # and the rebuilt winner tables have theirs again
 
 
+def test_keys_a_corrected_re_drop_no_longer_has_leave_the_facts(first_night: Path, warehouse_url: str) -> None:
+    """A superseded file is the one way a winner disappears: the night then compares the fact
+    with its winners in full, and the keys only the first version had are deleted."""
+    inbox = first_night
+    path = inbox / "trade" / "trade_2020_2025_r0.csv"
+    records = _records(path)
+    dropped = {tuple(r[c] for c in TRADE_KEY) for r in records[:5] if r["partner_iso3"] != "WLD"}
+    assert dropped
+    write_csv(path, list(TRADE.column_names), [[r[c] for c in TRADE.column_names] for r in records[5:]])
+    before = _xmins(warehouse_url, "fct_trade", TRADE_KEY)
+    assert dropped <= before.keys()
+
+    run_cycle(inbox, CYCLE_DATES[1], echo=lambda _line: None, dag_ids=("ingest_trade",))
+    _build()
+
+    after = _xmins(warehouse_url, "fct_trade", TRADE_KEY)
+    assert after.keys() == before.keys() - dropped
+    _build("marts_full", "--full-refresh")
+    assert mart_digests(warehouse_url, "marts_full") == mart_digests(warehouse_url, "marts_build")
+
+
 def test_a_changed_definition_recomputes_every_fact_row(first_night: Path, warehouse_url: str) -> None:
     before = _xmins(warehouse_url, "fct_trade", TRADE_KEY)
     digests = mart_digests(warehouse_url, "marts_build")
