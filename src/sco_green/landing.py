@@ -6,9 +6,10 @@ never row INSERTs, in chunks, so memory is bounded whatever the file size, in on
 ways that land the same rows:
 
 * plain files (no quote character, one line ending throughout, every line exactly as wide
-  as the header: what a machine-written feed usually is) go to the server byte for byte after the
-  header line; the server's CSV parser then reads each line as the record the csv module
-  would have made of it, and numbers them in file order (``source_row`` is an identity).
+  as the header: what a machine-written feed usually is) go to the server byte for byte
+  after the header line; the server's CSV parser then reads each line as the record the csv
+  module would have made of it, and numbers them in file order (``source_row`` is an
+  identity).
 * any other file is read by the csv module, which judges quoting, numbers records
   skipping blank lines, and pads or cuts ragged rows (``_ragged``, ``_overflow``), and is
   re-serialised for COPY.
