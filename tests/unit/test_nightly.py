@@ -1,8 +1,22 @@
-"""The in-process nightly's heap handling around a DAG run."""
+"""The in-process nightly's heap handling around its DAG runs."""
 
 import gc
+import weakref
 
 from sco_green.nightly import _frozen_heap
+
+
+class _Node:
+    """A reference cycle of these is garbage only the collector can free."""
+
+    def __init__(self) -> None:
+        self.other: _Node | None = None
+
+
+def _garbage_cycle() -> weakref.ref:
+    first, second = _Node(), _Node()
+    first.other, second.other = second, first
+    return weakref.ref(first)
 
 
 def test_a_dag_run_keeps_the_loaded_heap_out_of_gc_scans_and_releases_it_after() -> None:
@@ -11,3 +25,14 @@ def test_a_dag_run_keeps_the_loaded_heap_out_of_gc_scans_and_releases_it_after()
     with _frozen_heap():
         assert gc.get_freeze_count() >= len(loaded)  # already-loaded objects are not scanned
     assert gc.get_freeze_count() == 0  # and are collectable again afterwards
+
+
+def test_settling_after_a_run_frees_its_garbage_and_freezes_what_it_kept() -> None:
+    with _frozen_heap() as settle:
+        frozen_before = gc.get_freeze_count()
+        kept = [[] for _ in range(1000)]  # what a DAG run leaves loaded (modules, caches)
+        dropped = _garbage_cycle()  # what it leaves behind as garbage
+        settle()
+        assert dropped() is None  # collected, not frozen with the survivors
+        assert gc.get_freeze_count() >= frozen_before + len(kept)
+    assert gc.get_freeze_count() == 0
