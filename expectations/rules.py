@@ -63,6 +63,16 @@ def bad_decimal(column: str, *, required: bool, strictly_positive: bool = False)
     )
 
 
+def digits(column: str, count: int) -> str:
+    """True when the column is exactly ``count`` ASCII digits (NULL stays NULL).
+
+    Said as a length and an unbounded pattern rather than ``[0-9]{count}``: PostgreSQL's
+    regular expressions evaluate a bounded repeat markedly slower (hs6 on 5M rows: 1.5 s
+    against 0.9 s beyond the scan).
+    """
+    return f"(length({column}) = {count} AND {column} ~ '^[0-9]+$')"
+
+
 def duplicated(columns: Iterable[str]) -> str:
     """Every row whose key occurs more than once in the file (NULL parts compare equal).
 

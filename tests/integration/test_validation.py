@@ -150,6 +150,23 @@ def test_unit_value_outlier_warns_and_still_publishes(
     assert warn == ("warn", False, 1)
 
 
+def test_unit_value_median_groups_a_year_by_its_value_not_its_spelling(
+    tmp_path: Path, db: psycopg.Connection, warehouse_url: str
+) -> None:
+    """02024 is published as the year 2024, so it is compared with 2024's median, not alone."""
+    rows = [trade_row(i, hs6="854143", partner_iso3=p) for i, p in enumerate(("KAZ", "RUS", "UZB", "KGZ", "TJK"))]
+    rows.append(
+        trade_row(9, year="02024", hs6="854143", partner_iso3="PAK", trade_value_usd="1000000.00", net_weight_kg="10")
+    )
+    write_csv(tmp_path / "trade" / "trade_outlier.csv", list(TRADE.column_names), rows)
+    ingest_feed("trade", tmp_path, warehouse_url, DAY)
+    assert db.execute("SELECT status, rows_loaded FROM audit.load_ledger").fetchone() == ("loaded", 6)
+    warn = db.execute(
+        "SELECT unexpected_count FROM audit.validation_results WHERE observed->>'rule_id' = 'unit_value_outlier'"
+    ).fetchone()
+    assert warn == (1,)
+
+
 def test_feed_without_new_file_for_three_days_is_warned(
     tmp_path: Path, db: psycopg.Connection, warehouse_url: str
 ) -> None:
@@ -216,3 +233,53 @@ def test_a_night_without_files_never_imports_great_expectations(tmp_path: Path, 
         [sys.executable, "-c", code, warehouse_url, str(tmp_path)], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+INTEGER_SHAPES = {
+    "0": True,
+    "2025": True,
+    "-7": True,
+    "+7": True,
+    "9" * 18: True,
+    "-" + "9" * 18: True,
+    "9" * 19: False,  # beyond 18 digits
+    "+" + "9" * 19: False,
+    "": False,
+    "+": False,
+    "+-1": False,
+    "1.0": False,
+    " 1": False,
+    "1e3": False,
+    "２０２５": False,  # full-width digits
+}
+
+
+def test_integer_check_accepts_a_sign_and_one_to_eighteen_digits_only(db: psycopg.Connection) -> None:
+    found = {value: db.execute("SELECT sco_util.is_int(%s::text)", (value,)).fetchone()[0] for value in INTEGER_SHAPES}
+    assert found == INTEGER_SHAPES
+    assert db.execute("SELECT sco_util.is_int(NULL)").fetchone()[0] is None
+
+
+SIX_DIGIT_SHAPES = {
+    "854143": True,
+    "000000": True,
+    "85414": False,
+    "8541430": False,
+    "85414a": False,
+    "+85414": False,
+    " 85414": False,
+    "８５４１４３": False,  # full-width digits are six characters, not six digits
+    "": False,
+}
+
+
+def test_six_digit_check_accepts_exactly_six_ascii_digits(db: psycopg.Connection) -> None:
+    from expectations.rules import digits
+
+    check = digits("v", 6)
+    found = {
+        value: db.execute(f"SELECT {check} FROM (SELECT %s::text AS v) AS one", (value,)).fetchone()[0]
+        for value in SIX_DIGIT_SHAPES
+    }
+    assert found == SIX_DIGIT_SHAPES
+    assert db.execute(f"SELECT {check} FROM (SELECT NULL::text AS v) AS one").fetchone()[0] is None
