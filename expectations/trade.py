@@ -17,6 +17,7 @@ from sco_green import reference
 from sco_green.feeds import TRADE
 
 UNIT_VALUE_FACTOR = 50
+INT_MAX = 2_147_483_647  # the contract's int is published as a PostgreSQL integer
 
 
 def trade_rules() -> list[Rule]:
@@ -63,8 +64,10 @@ def trade_rules() -> list[Rule]:
         Rule(
             "T09",
             BLOCK,
-            "revision is an integer >= 0",
-            where("CASE WHEN sco_util.is_int(revision) THEN revision::bigint < 0 ELSE true END"),
+            f"revision is an integer >= 0 (an int: at most {INT_MAX})",
+            where(
+                f"CASE WHEN sco_util.is_int(revision) THEN revision::bigint NOT BETWEEN 0 AND {INT_MAX} ELSE true END"
+            ),
         ),
         Rule("T10", BLOCK, "the record key occurs once in the file", duplicated(TRADE.key)),
         RAGGED,
@@ -91,8 +94,7 @@ def _unit_value_outliers() -> str:
         "WITH priced AS (SELECT source_row, "
         "CASE WHEN sco_util.is_int(year) THEN year::bigint END AS year_key, "
         f"CASE WHEN {digits('hs6', 6)} THEN hs6::integer END AS hs6_key, "
-        "CASE WHEN sco_util.is_decimal(trade_value_usd) AND sco_util.is_decimal(net_weight_kg) "
-        "THEN trade_value_usd::float8 / nullif(net_weight_kg::float8, 0) END AS unit_value "
+        f"{_unit_value()} AS unit_value "
         "FROM {batch} AS batch), "
         "medians AS (SELECT year_key, hs6_key, percentile_cont(0.5) WITHIN GROUP (ORDER BY unit_value) AS median "
         "FROM priced WHERE unit_value IS NOT NULL AND year_key IS NOT NULL AND hs6_key IS NOT NULL "
@@ -100,4 +102,23 @@ def _unit_value_outliers() -> str:
         "SELECT p.source_row FROM priced AS p JOIN medians AS m ON p.year_key = m.year_key AND p.hs6_key = m.hs6_key "
         f"WHERE m.median > 0 AND (p.unit_value > m.median * {UNIT_VALUE_FACTOR} "
         f"OR p.unit_value < m.median / {UNIT_VALUE_FACTOR})"
+    )
+
+
+FLOAT_SAFE_LENGTH = 150
+
+
+def _unit_value() -> str:
+    """usd per kg in double precision; NULL when a figure is not a decimal or the weight is 0.
+
+    Figures of at most 150 characters lie within 1e-148..1e150, so their quotient stays inside
+    double precision's range and the fast float division cannot raise. A longer figure (still a
+    valid decimal) is divided as numeric and clamped, so one absurd value is priced, and
+    flagged, instead of failing the whole file's validation.
+    """
+    return (
+        "CASE WHEN sco_util.is_decimal(trade_value_usd) AND sco_util.is_decimal(net_weight_kg) THEN "
+        f"CASE WHEN length(trade_value_usd) <= {FLOAT_SAFE_LENGTH} AND length(net_weight_kg) <= {FLOAT_SAFE_LENGTH} "
+        "THEN trade_value_usd::float8 / nullif(net_weight_kg::float8, 0) "
+        "ELSE sco_util.clamp_float8(trade_value_usd::numeric / nullif(net_weight_kg::numeric, 0)) END END"
     )

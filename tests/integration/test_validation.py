@@ -283,3 +283,51 @@ def test_six_digit_check_accepts_exactly_six_ascii_digits(db: psycopg.Connection
     }
     assert found == SIX_DIGIT_SHAPES
     assert db.execute(f"SELECT {check} FROM (SELECT NULL::text AS v) AS one").fetchone()[0] is None
+
+
+HUGE = "1" + "0" * 400  # a valid decimal far beyond double precision
+TINY = "0." + "0" * 400 + "1"  # a valid decimal far below it
+EXTREME_FIGURES = {
+    # cells: (status of the odd row: published, or the rule that quarantines it; unit-value warnings)
+    "revision at the int maximum": ({"revision": "2147483647"}, "published", 0),
+    "revision beyond an int": ({"revision": "2147483648"}, "T09", 0),
+    "value of 401 digits": ({"trade_value_usd": HUGE}, "published", 1),
+    "weight of 1e-401": ({"net_weight_kg": TINY}, "published", 1),
+    "value 1e-401": ({"trade_value_usd": TINY}, "published", 1),
+    "value too long for numeric": ({"trade_value_usd": "1" * 16384}, "T07", 0),
+    "weight too long for numeric": ({"net_weight_kg": "0." + "1" * 16382}, "T08", 0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EXTREME_FIGURES))
+def test_an_extreme_figure_is_judged_by_its_rules_and_never_fails_the_load(
+    case: str, tmp_path: Path, db: psycopg.Connection, warehouse_url: str
+) -> None:
+    """One absurd cell must not stop a file: it parses and is published (and priced), or breaks its rule."""
+    changes, outcome, warnings = EXTREME_FIGURES[case]
+    rows = [trade_row(i, hs6="854143", partner_iso3=p) for i, p in enumerate(("KAZ", "RUS", "UZB", "KGZ", "TJK"))]
+    rows.append(trade_row(9, hs6="854143", partner_iso3="PAK", **changes))
+    write_csv(tmp_path / "trade" / "trade_extreme.csv", list(TRADE.column_names), rows)
+    ingest_feed("trade", tmp_path, warehouse_url, DAY)
+    quarantined = db.execute("SELECT rules FROM audit.quarantine").fetchall()
+    if outcome == "published":
+        assert db.execute("SELECT status, rows_loaded FROM audit.load_ledger").fetchone() == ("loaded", 6)
+        assert quarantined == []
+        column, text = next(iter(changes.items()))
+        published = db.execute(f"SELECT {column}::text FROM raw.trade WHERE partner_iso3 = 'PAK'").fetchone()[0]
+        assert published.lstrip("0") == text.lstrip("0")
+    else:
+        assert db.execute("SELECT status, rows_loaded FROM audit.load_ledger").fetchone() == ("loaded", 5)
+        assert quarantined == [([outcome],)]
+    warned = db.execute(
+        "SELECT unexpected_count FROM audit.validation_results WHERE observed->>'rule_id' = 'unit_value_outlier'"
+    ).fetchone()[0]
+    assert warned == warnings
+
+
+def test_clamped_double_keeps_sign_and_null_and_never_raises(db: psycopg.Connection) -> None:
+    got = db.execute(
+        f"SELECT sco_util.clamp_float8({HUGE}::numeric), sco_util.clamp_float8(-{HUGE}::numeric), "
+        f"sco_util.clamp_float8({TINY}::numeric), sco_util.clamp_float8(2.5), sco_util.clamp_float8(NULL)"
+    ).fetchone()
+    assert got == (1e300, -1e300, 0.0, 2.5, None)
