@@ -156,7 +156,11 @@ def _datasource(context: Any, url: str) -> Any:
         pass
     # The generic SQL datasource: GX's postgres one insists on a TCP host, and the embedded
     # warehouse is reached through a unix socket.
-    datasource = context.data_sources.add_sql(name, connection_string="${" + GX_URL_ENV + "}")
+    # pool_pre_ping: a pooled connection the server has since closed (a restart, an idle
+    # timeout, an administrator) is replaced on checkout instead of failing the next suite.
+    datasource = context.data_sources.add_sql(
+        name, connection_string="${" + GX_URL_ENV + "}", kwargs={"pool_pre_ping": True}
+    )
     _datasource_urls[id(context)] = url
     return datasource
 

@@ -203,6 +203,26 @@ def test_validation_survives_parallel_query_plans(
     assert db.execute("SELECT status, rows_quarantined FROM audit.load_ledger").fetchone() == ("loaded", 1)
 
 
+def test_validation_reconnects_after_the_server_closed_its_pooled_connections(
+    tmp_path: Path, db: psycopg.Connection, warehouse_url: str
+) -> None:
+    """A long-lived process keeps GX's engine; a restart in between must not fail the next file."""
+    first = [trade_row(i) for i in range(20)]
+    write_csv(tmp_path / "trade" / "trade_a.csv", list(TRADE.column_names), first)
+    ingest_feed("trade", tmp_path, warehouse_url, DAY)
+    closed = db.execute(
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    ).fetchone()[0]
+    assert closed >= 1  # GX's pooled connection was among them
+    write_csv(tmp_path / "trade" / "trade_b.csv", list(TRADE.column_names), [trade_row(100 + i) for i in range(20)])
+    ingest_feed("trade", tmp_path, warehouse_url, DAY)
+    assert db.execute("SELECT file_name, status FROM audit.load_ledger ORDER BY load_id").fetchall() == [
+        ("trade_a.csv", "loaded"),
+        ("trade_b.csv", "loaded"),
+    ]
+
+
 def test_data_docs_are_rebuilt_only_when_a_run_validated_a_file(tmp_path: Path) -> None:
     from sco_green.paths import var_dir
     from sco_green.validation import refresh_data_docs
