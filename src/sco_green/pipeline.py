@@ -22,7 +22,7 @@ from sco_green import ledger
 from sco_green.bulk_indexes import indexes_built_after, worth_deferring
 from sco_green.decode import inspect_file
 from sco_green.feeds import FeedSpec, feed
-from sco_green.landing import FileRejected, land_file, landing_table, map_header
+from sco_green.landing import FileRejected, extras_as_json, land_file, landing_table, map_header, raw_keys
 from sco_green.validation import BLOCK_SHARE, validate_landed
 from sco_green.warehouse import connect
 
@@ -172,21 +172,20 @@ def validate(entries: list[dict[str, Any]], url: str) -> list[dict[str, Any]]:
 def _raw_json(header: list[str], spec: FeedSpec) -> sql.Composable:
     """jsonb of the original cells keyed by the file's own header names."""
     positions, extras = map_header(spec, header)
+    wide = extras_as_json(extras)
     extra_names = iter(f"x_{i + 1}" for i in range(len(extras)))
     pairs: list[sql.Composable] = []
-    used: set[str] = set()
-    for raw_name, target in zip(header, positions, strict=True):
+    for key, target in zip(raw_keys(header), positions, strict=True):
+        if target is None and wide:
+            continue  # in l._extras, already keyed
         column = target if target is not None else next(extra_names)
-        key = raw_name
-        n = 2
-        while key in used:
-            key, n = f"{raw_name}#{n}", n + 1
-        used.add(key)
         pairs.append(sql.SQL("{}, {}").format(sql.Literal(key), sql.Identifier(column)))
     chunks = [
         sql.SQL("jsonb_build_object({})").format(sql.SQL(", ").join(pairs[i : i + 40]))
         for i in range(0, len(pairs), 40)
     ]
+    if wide:
+        chunks.append(sql.SQL("l._extras"))
     chunks.append(
         sql.SQL("CASE WHEN l._overflow IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('_overflow', l._overflow) END")
     )
@@ -216,6 +215,13 @@ def _insert_raw(
     ).rowcount
 
 
+def _listed(names: list[str], shown: int = 20) -> str:
+    """Names for a one-line reason: the first ``shown``, then how many more (all are in
+    audit.validation_results)."""
+    head = ", ".join(names[:shown])
+    return head if len(names) <= shown else f"{head} and {len(names) - shown} more"
+
+
 def _publish_one(conn: psycopg.Connection, entry: dict[str, Any]) -> None:
     spec = feed(entry["feed"])
     validation = entry.get("validation")
@@ -228,7 +234,7 @@ def _publish_one(conn: psycopg.Connection, entry: dict[str, Any]) -> None:
     reason = entry["reason"]
     warnings = []
     if entry["extra_columns"]:
-        warnings.append("extra columns ignored: " + ", ".join(entry["extra_columns"]))
+        warnings.append("extra columns ignored: " + _listed(entry["extra_columns"]))
     if validation:
         warnings += [
             f"{o['rule_id']}: {o['unexpected_count']} rows"

@@ -351,3 +351,35 @@ def test_clamped_double_keeps_sign_and_null_and_never_raises(db: psycopg.Connect
         f"sco_util.clamp_float8({TINY}::numeric), sco_util.clamp_float8(2.5), sco_util.clamp_float8(NULL)"
     ).fetchone()
     assert got == (1e300, -1e300, 0.0, 2.5, None)
+
+
+def test_a_file_wider_than_a_table_lands_its_extra_cells_as_one_object(
+    tmp_path: Path, db: psycopg.Connection, warehouse_url: str
+) -> None:
+    """1,600 extra columns (more than a PostgreSQL table holds): the file loads, the extras are
+    ignored with a warning, and a quarantined row still keeps every original cell."""
+    extras = [f"note_{i}" for i in range(1599)] + ["note_0"]
+    header = list(TRADE.column_names) + extras
+    filler = [f"v{i}" if i % 3 else "" for i in range(len(extras))]
+    rows = [trade_row(i) + filler for i in range(10)] + [trade_row(50, flow="Q") + filler]
+    write_csv(tmp_path / "trade" / "trade_wide.csv", header, rows)
+    ingest_feed("trade", tmp_path, warehouse_url, DAY)
+    status, loaded, quarantined, reason = db.execute(
+        "SELECT status, rows_loaded, rows_quarantined, reason FROM audit.load_ledger"
+    ).fetchone()
+    assert (status, loaded, quarantined) == ("loaded", 10, 1)
+    assert reason.startswith("warnings: extra columns ignored: note_0, note_1,")
+    assert "and 1580 more" in reason
+    raw = db.execute("SELECT raw FROM audit.quarantine").fetchone()[0]
+    assert len(raw) == len(header)
+    assert (
+        raw["flow"] == "Q"
+        and raw["note_0"] is None
+        and raw["note_1"] == "v1"
+        and raw["note_1598"] == "v1598"
+        and "note_0#2" in raw
+    )
+    observed = db.execute(
+        "SELECT observed->'extra_columns' FROM audit.validation_results WHERE observed->>'rule_id' = 'extra_columns'"
+    ).fetchone()[0]
+    assert observed == extras
