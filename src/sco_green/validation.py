@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 from psycopg import sql
@@ -132,6 +133,20 @@ def refresh_data_docs(published: dict[str, int]) -> Path:
     return build_data_docs()
 
 
+# Planner settings for the sessions that run rule queries. The default cost of passing a row
+# from a parallel worker (0.1) keeps the unit-value rule's materialised CTE serial, and its rows
+# are where the time goes (four text checks each); at 0.01 the workers compute them (5M trade
+# rows: 16.1 s against 10.4 s for the rule, the other rules unchanged).
+RULE_SESSION = {"parallel_tuple_cost": "0.01"}
+
+
+def rule_session_options(url: str) -> str:
+    """libpq ``options`` for a rule session: the URL's own options, then ours."""
+    own = parse_qs(urlsplit(url).query).get("options", [""])[-1]
+    ours = " ".join(f"-c {name}={value}" for name, value in RULE_SESSION.items())
+    return f"{own} {ours}".strip()
+
+
 GX_URL_ENV = "SCO_GREEN_GX_WAREHOUSE"
 _datasource_urls: dict[int, str] = {}
 
@@ -159,7 +174,9 @@ def _datasource(context: Any, url: str) -> Any:
     # pool_pre_ping: a pooled connection the server has since closed (a restart, an idle
     # timeout, an administrator) is replaced on checkout instead of failing the next suite.
     datasource = context.data_sources.add_sql(
-        name, connection_string="${" + GX_URL_ENV + "}", kwargs={"pool_pre_ping": True}
+        name,
+        connection_string="${" + GX_URL_ENV + "}",
+        kwargs={"pool_pre_ping": True, "connect_args": {"options": rule_session_options(url)}},
     )
     _datasource_urls[id(context)] = url
     return datasource
@@ -224,7 +241,7 @@ def validate_landed(url: str, feed_name: str, file_name: str, table: str) -> Fil
     rules = {r.rule_id: r for r in rules_for(feed_name, file_name)}
     failures = fail_table(table)
     schema, name = failures.split(".")
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(url, options=rule_session_options(url)) as conn:
         conn.execute(
             sql.SQL("DROP TABLE IF EXISTS {}; CREATE UNLOGGED TABLE {} (source_row bigint, rule_id text)").format(
                 sql.Identifier(schema, name), sql.Identifier(schema, name)

@@ -383,3 +383,24 @@ def test_a_file_wider_than_a_table_lands_its_extra_cells_as_one_object(
         "SELECT observed->'extra_columns' FROM audit.validation_results WHERE observed->>'rule_id' = 'extra_columns'"
     ).fetchone()[0]
     assert observed == extras
+
+
+def test_rule_sessions_keep_the_urls_own_options_and_add_the_planner_settings() -> None:
+    from sco_green.validation import rule_session_options
+
+    assert rule_session_options("postgresql://u@h/db") == "-c parallel_tuple_cost=0.01"
+    own = "postgresql://u@h/db?options=-c%20statement_timeout%3D5000"
+    assert rule_session_options(own) == "-c statement_timeout=5000 -c parallel_tuple_cost=0.01"
+
+
+def test_great_expectations_queries_run_with_the_rule_session_settings(
+    tmp_path: Path, db: psycopg.Connection, warehouse_url: str
+) -> None:
+    import sqlalchemy as sa
+
+    from sco_green import validation
+
+    context = validation._context_at(str(tmp_path / "gx"))
+    engine = validation._datasource(context, warehouse_url).get_engine()
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SHOW parallel_tuple_cost")).scalar() == "0.01"
