@@ -9,7 +9,8 @@ feed's generated files (large: the 5.09M-record trade file; the two 500,000-tick
 (c) dlt loading the same CSV into PostgreSQL (its default path: a resource of row batches);
 (d) pandas.read_csv + DataFrame.to_sql(method="multi", chunksize=10_000).
 The peers need the optional group: ``uv sync --frozen --group bench``; ``--peers none`` skips them.
-Results are printed as a table per feed and written to bench/results/load-<scale>.json.
+Results are printed as a table per feed and written to bench/results/load-<scale>.json, where a
+run of some feeds (``--feeds``) replaces only those; each feed records its commit and date.
 
 ``memory``: peak RSS of the full ingest of the first 500,000 records of the large trade file
 and of the whole file (5.09M records): at most 1 GiB, and at most 1.2x for ten times the rows.
@@ -165,7 +166,7 @@ def load(
         print(f"generated {scale} feeds in {time.perf_counter() - started:.1f}s")
     results: dict[str, object] = {"scale": scale, "feeds": {}}
     for feed_name in feeds:
-        results["feeds"][feed_name] = _load_feed(feed_name, inbox, server, peers)
+        results["feeds"][feed_name] = {**_provenance(), **_load_feed(feed_name, inbox, server, peers)}
     return results
 
 
@@ -206,6 +207,30 @@ def _load_feed(feed_name: str, inbox: Path, server: str, peers: tuple[str, ...])
         measured["project_ingest_speedup"] = results["project_full"]["rows_per_s"] / measured["rows_per_s"]
         results[f"peer_{name}"] = measured
     return results
+
+
+def _provenance() -> dict[str, str]:
+    """Which commit was measured, and when: figures of different runs only compare as ratios."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent,
+    ).stdout.strip()
+    return {"commit": (commit or "unknown") + ("+changes" if dirty else ""), "measured_on": time.strftime("%Y-%m-%d")}
+
+
+def merge_load_results(previous: dict[str, object] | None, run: dict[str, object]) -> dict[str, object]:
+    """This run's feeds replace the same feeds of the previous results of that scale; other
+    feeds keep their earlier figures, each feed labelled with its own commit and date."""
+    merged: dict[str, object] = {"scale": run["scale"], "feeds": {}}
+    if previous and previous.get("scale") == run["scale"]:
+        merged["feeds"].update(previous.get("feeds", {}))
+    merged["feeds"].update(run["feeds"])
+    return merged
 
 
 MEMORY_ROWS = (500_000, None)
@@ -327,7 +352,8 @@ def main() -> int:
         parser.error(f"unknown feeds: {', '.join(sorted(unknown))}")
     results = load(args.scale, server, args.workdir, peers, feeds)
     out = RESULTS / f"load-{args.scale}.json"
-    out.write_text(json.dumps(results, indent=2))
+    previous = json.loads(out.read_text()) if out.exists() else None
+    out.write_text(json.dumps(merge_load_results(previous, results), indent=2))
     for feed_name, measured in results["feeds"].items():
         _print_load(feed_name, measured)
     print(f"\nwritten to {out}")

@@ -1,0 +1,25 @@
+"""The load bench keeps the feeds a run did not measure, each with its own provenance."""
+
+from __future__ import annotations
+
+from bench.__main__ import merge_load_results
+
+
+def _feed(commit: str, seconds: float) -> dict[str, object]:
+    return {"commit": commit, "measured_on": "2026-11-26", "project_full": {"seconds": seconds}}
+
+
+def test_a_run_of_one_feed_replaces_that_feed_and_keeps_the_other() -> None:
+    previous = {"scale": "large", "feeds": {"trade": _feed("aaa", 52.4), "recycling": _feed("aaa", 25.6)}}
+    run = {"scale": "large", "feeds": {"recycling": _feed("bbb", 20.1)}}
+    merged = merge_load_results(previous, run)
+    assert merged["feeds"]["trade"] == _feed("aaa", 52.4)
+    assert merged["feeds"]["recycling"] == _feed("bbb", 20.1)
+    assert list(merged["feeds"]) == ["trade", "recycling"]
+
+
+def test_results_of_another_scale_are_not_mixed_in() -> None:
+    previous = {"scale": "medium", "feeds": {"trade": _feed("aaa", 5.0)}}
+    run = {"scale": "large", "feeds": {"recycling": _feed("bbb", 20.1)}}
+    assert merge_load_results(previous, run) == run
+    assert merge_load_results(None, run) == run
