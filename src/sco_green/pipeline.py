@@ -23,7 +23,7 @@ from sco_green.bulk_indexes import indexes_built_after, worth_deferring
 from sco_green.decode import inspect_file
 from sco_green.feeds import FeedSpec, feed
 from sco_green.landing import FileRejected, extras_as_json, land_file, landing_table, map_header, raw_keys
-from sco_green.validation import BLOCK_SHARE, validate_landed
+from sco_green.validation import BLOCK_SHARE, start_importing_validation, validate_landed
 from sco_green.warehouse import connect
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,7 @@ def land(feed_name: str, inbox: str | Path, url: str) -> list[dict[str, Any]]:
                 entry["reason"] = f"encoding: {fact.problem}"
                 continue
             table = landing_table(feed_name, load_id)
+            start_importing_validation()
             started = time.monotonic()
             try:
                 with conn.transaction():

@@ -255,6 +255,29 @@ def test_a_night_without_files_never_imports_great_expectations(tmp_path: Path, 
     assert done.stdout.strip().splitlines()[-1] == "False"
 
 
+def test_landing_a_file_imports_great_expectations_meanwhile_and_a_land_only_process_exits_cleanly(
+    clean_inbox: Path, tmp_path: Path, warehouse_url: str
+) -> None:
+    """GX is imported in the background while the file lands, ready for validation in the same
+    process; a process that only lands waits for that import at exit instead of dying in it."""
+    header, rows = _clean_rows(clean_inbox, "trade")
+    write_csv(tmp_path / CLEAN_FILES["trade"], header, rows)
+    code = (
+        "import atexit, sys\n"
+        "from sco_green import pipeline, validation, warehouse\n"
+        "url, inbox = sys.argv[1:3]\n"
+        "warehouse.bootstrap(url)\n"
+        "entries = pipeline.land('trade', inbox, url)\n"
+        "print(entries[0]['rows_in'], validation._warming.name)\n"
+        "suites = lambda: getattr(sys.modules.get('expectations.suites'), 'configure_suite', None) is not None\n"
+        "atexit.register(lambda: print('imported at exit:', suites(), flush=True))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, warehouse_url, str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-2:] == [f"{len(rows)} import-gx", "imported at exit: True"]
+    assert "Fatal Python error" not in done.stderr
+
+
 INTEGER_SHAPES = {
     "0": True,
     "2025": True,
