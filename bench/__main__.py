@@ -165,8 +165,9 @@ def load(
         generate(inbox, scale=scale, cycle=1)
         print(f"generated {scale} feeds in {time.perf_counter() - started:.1f}s")
     results: dict[str, object] = {"scale": scale, "feeds": {}}
+    provenance = _provenance()
     for feed_name in feeds:
-        results["feeds"][feed_name] = {**_provenance(), **_load_feed(feed_name, inbox, server, peers)}
+        results["feeds"][feed_name] = {**provenance, **_load_feed(feed_name, inbox, server, peers)}
     return results
 
 
@@ -209,18 +210,15 @@ def _load_feed(feed_name: str, inbox: Path, server: str, peers: tuple[str, ...])
     return results
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], capture_output=True, text=True, cwd=Path(__file__).parent).stdout.strip()
+
+
 def _provenance() -> dict[str, str]:
     """Which commit was measured, and when: figures of different runs only compare as ratios."""
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).parent,
-    ).stdout.strip()
-    return {"commit": (commit or "unknown") + ("+changes" if dirty else ""), "measured_on": time.strftime("%Y-%m-%d")}
+    commit = _git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = _git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit + ("+changes" if dirty else ""), "measured_on": time.strftime("%Y-%m-%d")}
 
 
 def merge_load_results(previous: dict[str, object] | None, run: dict[str, object]) -> dict[str, object]:

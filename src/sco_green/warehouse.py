@@ -117,8 +117,10 @@ def warehouse_session(var: Path) -> Iterator[str]:
 # they run in parallel workers: the cast in a sub-block (PostgreSQL 15 has no
 # pg_input_is_valid) was a subtransaction per value and kept every rule query that used it
 # serial (R05, both columns of 500,000 tickets: 7.5 s).
-# The contract's ISO 8601 form of a timestamp with a UTC offset (Python and PostgreSQL read it alike).
-TIMESTAMP_SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)"
+# The contract's ISO 8601 forms of a date and of a timestamp with a UTC offset (Python and
+# PostgreSQL read these patterns alike).
+DATE_SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+TIMESTAMP_SHAPE = DATE_SHAPE + r"[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)"
 _SAFE_PARSE_DATES = """
 CREATE OR REPLACE FUNCTION sco_util.calendar_date_ok(v text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
@@ -143,7 +145,7 @@ $$ SELECT substr(v, 12, 2) COLLATE "C" <= '23'
 CREATE OR REPLACE FUNCTION sco_util.is_date(v text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
 $$ SELECT CASE WHEN v IS NULL THEN NULL
-               WHEN v !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN false
+               WHEN v !~ '^DATE_SHAPE$' THEN false
                ELSE sco_util.calendar_date_ok(v) END $$;
 CREATE OR REPLACE FUNCTION sco_util.is_timestamptz(v text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
@@ -152,7 +154,7 @@ $$ SELECT CASE WHEN v IS NULL THEN NULL
                  OR v !~ '^TIMESTAMP_SHAPE$'
                THEN false
                ELSE sco_util.calendar_date_ok(v) AND sco_util.clock_ok(v) END $$;
-""".replace("TIMESTAMP_SHAPE", TIMESTAMP_SHAPE)
+""".replace("TIMESTAMP_SHAPE", TIMESTAMP_SHAPE).replace("DATE_SHAPE", DATE_SHAPE)
 
 # is_int: an optional sign and 1 to 18 digits (what fits a bigint without overflow checks).
 # The digit count is checked by length, not by the pattern: PostgreSQL's regular expressions

@@ -9,6 +9,7 @@ Both are checked on the test server (PostgreSQL 15) and on the embedded default 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 from collections.abc import Iterator
@@ -17,10 +18,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sco_green.warehouse import TIMESTAMP_SHAPE, bootstrap, embedded_warehouse
+from sco_green.warehouse import DATE_SHAPE, TIMESTAMP_SHAPE, bootstrap, embedded_warehouse
 
 SHAPE = re.compile(TIMESTAMP_SHAPE)
-DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DATE = re.compile(DATE_SHAPE)
 
 YEARS = ["0000", "0001", "1900", "2000", "2023", "2024", "9999"]
 MONTHS = ["00", "01", "02", "04", "06", "09", "11", "12", "13"]
@@ -72,13 +73,10 @@ def _edge(value: str) -> bool:
 @pytest.fixture(params=["server", "embedded"])
 def checks(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[psycopg.Connection]:
     if request.param == "server":
-        url = request.getfixturevalue("warehouse_url")
-        bootstrap(url)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(REFERENCE)
-            yield conn
-        return
-    with embedded_warehouse(tmp_path / "pgdata") as url:
+        warehouse = contextlib.nullcontext(request.getfixturevalue("warehouse_url"))
+    else:
+        warehouse = embedded_warehouse(tmp_path / "pgdata")
+    with warehouse as url:
         bootstrap(url)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(REFERENCE)
@@ -126,7 +124,7 @@ def test_date_check_is_the_cast_of_a_plain_iso_date(checks: psycopg.Connection) 
     values = DATES + ["2025-01-01T00:00:00Z", "20250101", "2025-1-1", " 2025-01-01", "", "2025-01-01 "]
     verdicts = _verdicts(checks, "is_date", "date", values)
     assert [v for v, (ours, cast) in verdicts.items() if ours and not cast] == []
-    expected = {v: cast and DATE_SHAPE.fullmatch(v) is not None for v, (_, cast) in verdicts.items()}
+    expected = {v: cast and DATE.fullmatch(v) is not None for v, (_, cast) in verdicts.items()}
     assert {v: ours for v, (ours, _) in verdicts.items() if ours != expected[v]} == {}
     assert sum(expected.values()) > 100
     assert checks.execute("SELECT sco_util.is_date(NULL)").fetchone()[0] is None
