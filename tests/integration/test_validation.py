@@ -75,10 +75,21 @@ def test_one_bad_row_is_quarantined_with_exactly_its_rule(
     assert counted == len(bad_rows)
 
 
+def _force_parallel_plans(db: psycopg.Connection) -> None:
+    guc = "debug_parallel_query" if db.info.server_version >= 160000 else "force_parallel_mode"
+    db.execute(f"ALTER DATABASE {db.info.dbname} SET {guc} = on")
+
+
+@pytest.mark.parametrize("plans", ["as planned", "parallel"])
 def test_duplicate_keys_are_found_with_empty_key_parts_equal_and_only_them(
-    tmp_path: Path, db: psycopg.Connection, warehouse_url: str
+    plans: str, tmp_path: Path, db: psycopg.Connection, warehouse_url: str
 ) -> None:
-    """T10 compares keys, NULL parts equal (a key hash only narrows the rows it compares)."""
+    """T10 compares keys, NULL parts equal (a key hash only narrows the rows it compares).
+
+    Large files get parallel plans, where workers sort and count the key hashes.
+    """
+    if plans == "parallel":
+        _force_parallel_plans(db)
     rows = [trade_row(i) for i in range(200)]
     rows += [
         trade_row(1, trade_value_usd="5"),
@@ -194,9 +205,7 @@ def test_validation_survives_parallel_query_plans(
     clean_inbox: Path, tmp_path: Path, db: psycopg.Connection, warehouse_url: str
 ) -> None:
     """Large files get parallel plans; the safe-parse helpers must be usable in them."""
-    guc = "debug_parallel_query" if db.info.server_version >= 160000 else "force_parallel_mode"
-    dbname = db.info.dbname
-    db.execute(f"ALTER DATABASE {dbname} SET {guc} = on")
+    _force_parallel_plans(db)
     header, rows = _clean_rows(clean_inbox, "recycling")
     write_csv(tmp_path / CLEAN_FILES["recycling"], header, rows + ticket_fault_rows()["R05"])
     ingest_feed("recycling", tmp_path, warehouse_url, DAY)
