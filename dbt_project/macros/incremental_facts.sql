@@ -7,7 +7,8 @@
     publishing swaps the names of marts and marts_build, so the table in marts_build is the one
     published the night before last, and its watermark must travel with it. Next to the
     watermark, a digest of everything else that decides the fact's rows (the model's own SQL
-    and the seeds it joins): when it differs, or no watermark is found, every key is recomputed.
+    and the seeds it joins): when it differs, or no watermark is found, or the winners rewritten
+    since the watermark are too many to rewrite key by key, the night rebuilds the fact.
 
     An incremental night then takes the winners rewritten since the watermark (delete+insert on
     the key), deletes facts whose key has no live winner any more (a VOID ticket, a key of a
@@ -41,29 +42,45 @@
 {%- endmacro %}
 
 
-{#- A planner_constant (the planner then uses the winners' index on seen_through_load_id). -#}
-{% macro fact_watermark(inputs_digest) -%}
+{#- A planner_constant (the planner then uses the winners' index on seen_through_load_id).
+    -1, and the night rebuilds the fact (macros/nightly_rebuild.sql), when there is no watermark
+    for the fact's definition or the winners rewritten since the watermark are more than
+    1/rebuild_share of the fact's rows; the fact is counted only up to what decides. -#}
+{% macro fact_watermark(winners, inputs_digest) -%}
     {%- set lookup -%}
-        select coalesce(max(watermark.through_load_id), -1)
-        from {{ fact_watermarks() }} as watermark
-        where
-            watermark.relation_oid = '{{ this.include(database=False) }}'::regclass::oid
-            and watermark.inputs_digest = {{ inputs_digest }}
+        with
+
+        mark as (
+            select max(watermark.through_load_id) as through_load_id
+            from {{ fact_watermarks() }} as watermark
+            where
+                watermark.relation_oid = '{{ this.include(database=False) }}'::regclass::oid
+                and watermark.inputs_digest = {{ inputs_digest }}
+        ),
+
+        rewritten as (
+            select
+                mark.through_load_id,
+                (
+                    select count(*) from {{ winners }} as winner
+                    where winner.seen_through_load_id > mark.through_load_id
+                ) * {{ rebuild_share() }} as rows_times_share
+            from mark
+        )
+
+        select
+            case
+                when rewritten.through_load_id is null then -1
+                when rewritten.rows_times_share > (
+                    select count(*) from (select from {{ this }} limit rewritten.rows_times_share) as kept
+                ) then -1
+                else rewritten.through_load_id
+            end
+        from rewritten
     {%- endset -%}
     {#- A table built before watermarks existed has none: every key is recomputed. -#}
     {%- set kept = planner_constant("select to_regclass('" ~ fact_watermarks() ~ "') is not null") | trim != 'False' -%}
     {{ planner_constant(lookup) if kept else -1 }}
-{%- endmacro %}
-
-
-{#- Pre-hook. With no watermark to go by (the first incremental build after a change of the
-    model or its seeds) every key is recomputed: the table is emptied first, in the build's
-    transaction, so that delete+insert inserts into an empty table instead of deleting every
-    row by key through a temporary table without statistics (three minutes for 5M rows). -#}
-{% macro empty_fact_to_recompute(inputs_digest) -%}
-    {%- if is_incremental() and (fact_watermark(inputs_digest) | trim | int) < 0 %}
-    truncate {{ this }}
-    {%- endif %}
 {%- endmacro %}
 
 
@@ -102,7 +119,7 @@
     {#- A full refresh, or a first build, wrote exactly the live winners; no watermark means every
         key was recomputed, and only the full comparison applies. -#}
     {%- if is_incremental() %}
-        {%- set watermark = fact_watermark(inputs_digest) | trim | int %}
+        {%- set watermark = fact_watermark(winners, inputs_digest) | trim | int %}
         {%- if watermark >= 0 %}
     delete from {{ this }} as fact
     using (

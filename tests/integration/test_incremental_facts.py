@@ -25,6 +25,14 @@ def _build(schema: str = "marts_build", *flags: str) -> None:
     run_dbt(["build", *flags, "--vars", f'{{"marts_schema": "{schema}"}}'])
 
 
+def _oids(url: str) -> dict[str, int]:
+    """The relation behind each incremental table: a rebuild swaps in a new one, a keyed night keeps it."""
+    tables = ("staging.int_trade__winning_revisions", "marts_build.fct_trade",
+              "staging.int_recycling__winning_tickets", "marts_build.fct_recycling_tickets")  # fmt: skip
+    with psycopg.connect(url) as conn:
+        return {t: conn.execute("SELECT %s::regclass::oid", (t,)).fetchone()[0] for t in tables}
+
+
 def _xmins(url: str, table: str, key: tuple[str, ...]) -> dict[tuple, str]:
     with psycopg.connect(url) as conn:
         rows = conn.execute(f"SELECT {', '.join(key)}, xmin::text FROM marts_build.{table}").fetchall()
@@ -66,6 +74,7 @@ def _assert_each_winner_index_once(url: str) -> None:
 
 def test_a_night_rewrites_only_the_fact_rows_it_changed(first_night: Path, warehouse_url: str) -> None:
     inbox = first_night
+    oids_before = _oids(warehouse_url)
     trade_before = _xmins(warehouse_url, "fct_trade", TRADE_KEY)
     tickets_before = _xmins(warehouse_url, "fct_recycling_tickets", TICKET_KEY)
 
@@ -100,11 +109,47 @@ def test_a_night_rewrites_only_the_fact_rows_it_changed(first_night: Path, wareh
     assert values == [("4242.00", "trade_2025_revisions.csv")]
 
     _assert_each_winner_index_once(warehouse_url)
+    assert _oids(warehouse_url) == oids_before  # key by key, not rebuilt
 
     # What the night built incrementally is what a full rebuild of everything gives.
     _build("marts_full", "--full-refresh")
     assert mart_digests(warehouse_url, "marts_full") == mart_digests(warehouse_url, "marts_build")
     _assert_each_winner_index_once(warehouse_url)  # and the rebuilt winner tables have theirs again
+
+
+def test_a_night_revising_most_keys_rebuilds_the_trade_tables(first_night: Path, warehouse_url: str) -> None:
+    """More new rows than a tenth of a table: the night rebuilds the winners and the fact the way
+    a full refresh does (a new relation swapped in) instead of deleting and inserting by key, and
+    the result is the same; the recycling tables, with nothing new, stay as they were."""
+    inbox = first_night
+    oids_before = _oids(warehouse_url)
+    records = _records(inbox / "trade" / "trade_2020_2025_r0.csv")
+    revised = records[: len(records) // 2]
+    for record in revised:
+        record["revision"] = str(int(record["revision"]) + 1)
+        record["trade_value_usd"] = f"{float(record['trade_value_usd']) + 1:.2f}"
+    write_csv(inbox / "trade" / "trade_2025_revisions.csv", list(TRADE.column_names),
+              [[r[c] for c in TRADE.column_names] for r in revised])  # fmt: skip
+    run_cycle(inbox, CYCLE_DATES[1], echo=lambda _line: None, dag_ids=("ingest_trade",))
+    _build()
+
+    oids_after = _oids(warehouse_url)
+    rebuilt = {t for t in oids_before if oids_after[t] != oids_before[t]}
+    assert rebuilt == {"staging.int_trade__winning_revisions", "marts_build.fct_trade"}
+    _assert_each_winner_index_once(warehouse_url)
+    with psycopg.connect(warehouse_url) as conn:
+        from_revisions = conn.execute(
+            "SELECT count(*) FROM marts_build.fct_trade WHERE source_file = 'trade_2025_revisions.csv'"
+        ).fetchone()[0]
+        # The rebuilt fact has its watermark again: the next quiet night is key by key.
+        marks = conn.execute(
+            "SELECT count(*) FROM staging.fact_watermarks WHERE relation_oid = 'marts_build.fct_trade'::regclass"
+        ).fetchone()[0]
+    assert from_revisions == sum(r["partner_iso3"] != "WLD" for r in revised) and marks == 1
+    _build()
+    assert _oids(warehouse_url) == oids_after
+    _build("marts_full", "--full-refresh")
+    assert mart_digests(warehouse_url, "marts_full") == mart_digests(warehouse_url, "marts_build")
 
 
 def test_keys_a_corrected_re_drop_no_longer_has_leave_the_facts(first_night: Path, warehouse_url: str) -> None:

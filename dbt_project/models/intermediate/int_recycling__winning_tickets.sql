@@ -13,6 +13,7 @@
         unique_key=key,
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={'night_reads': {'records': 'stg_recycling__tickets'}},
         post_hook=[
             "{{ delete_stale_winners('recycling') }}",
             "{{ ensure_winner_indexes(['park_id', 'ticket_no']) }}",

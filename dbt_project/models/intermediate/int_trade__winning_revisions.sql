@@ -13,6 +13,7 @@
         unique_key=key,
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={'night_reads': {'records': 'stg_trade__trade_records'}},
         post_hook=[
             "{{ delete_stale_winners('trade') }}",
             "{{ ensure_winner_indexes(['year', 'reporter_iso3', 'partner_iso3', 'flow', 'hs_version', 'hs6']) }}",

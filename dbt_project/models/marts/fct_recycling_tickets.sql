@@ -7,9 +7,9 @@
         unique_key=['park_id', 'ticket_no'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={'night_reads': {'winners': 'int_recycling__winning_tickets', 'seeds': ['parks']}},
         pre_hook=[
             "{{ create_fact_watermarks() }}",
-            "{{ empty_fact_to_recompute(fact_inputs_digest([ref('parks')])) }}",
         ],
         post_hook=[
             "{{ delete_facts_without_live_winner(ref('int_recycling__winning_tickets'),"
@@ -28,7 +28,7 @@ winners as (
     where
         status <> 'VOID'
     {% if is_incremental() -%}
-        and seen_through_load_id > {{ fact_watermark(inputs_digest) }}
+        and seen_through_load_id > {{ fact_watermark(ref('int_recycling__winning_tickets'), inputs_digest) }}
     {%- endif %}
 ),
 

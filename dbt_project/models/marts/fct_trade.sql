@@ -8,9 +8,9 @@
         unique_key=key,
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={'night_reads': {'winners': 'int_trade__winning_revisions', 'seeds': ['hs_green_goods']}},
         pre_hook=[
             "{{ create_fact_watermarks() }}",
-            "{{ empty_fact_to_recompute(fact_inputs_digest([ref('hs_green_goods')])) }}",
         ],
         post_hook=[
             "{{ delete_facts_without_live_winner(ref('int_trade__winning_revisions'),"
@@ -30,7 +30,7 @@ winners as (
     where
         not is_world_aggregate
     {% if is_incremental() -%}
-        and seen_through_load_id > {{ fact_watermark(inputs_digest) }}
+        and seen_through_load_id > {{ fact_watermark(ref('int_trade__winning_revisions'), inputs_digest) }}
     {%- endif %}
 ),
 
