@@ -146,6 +146,14 @@ def test_a_night_revising_most_keys_rebuilds_the_trade_tables(first_night: Path,
             "SELECT count(*) FROM staging.fact_watermarks WHERE relation_oid = 'marts_build.fct_trade'::regclass"
         ).fetchone()[0]
     assert from_revisions == sum(r["partner_iso3"] != "WLD" for r in revised) and marks == 1
+    # The seeds the build just reloaded were analyzed, so the rebuild joined them as small tables
+    # (without statistics the planner hashed the whole winner table to join hs_green_goods).
+    with psycopg.connect(warehouse_url) as conn:
+        unanalyzed = conn.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = 'ref' AND last_analyze IS NULL"
+        ).fetchall()
+        seeds = conn.execute("SELECT count(*) FROM pg_stat_user_tables WHERE schemaname = 'ref'").fetchone()[0]
+    assert unanalyzed == [] and seeds >= 9
     _build()
     assert _oids(warehouse_url) == oids_after
     _build("marts_full", "--full-refresh")
