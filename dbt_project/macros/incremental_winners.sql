@@ -14,6 +14,9 @@
     planner_constant. `columns` are the record columns the model keeps (all but
     seen_through_load_id).
 
+    A night that brings more new rows than a tenth of the table holds rebuilds it instead, the
+    way `--full-refresh` does (macros/nightly_rebuild.sql); is_incremental() is then false.
+
     delete_stale_winners: post-hook removing keys left with no current row at all.
 
     newest_load: the newest load of the feed in the ledger, whatever its status, stamped on every
