@@ -71,9 +71,7 @@
         select
             case
                 when rewritten.through_load_id is null then -1
-                when rewritten.rows_times_share > (
-                    select count(*) from (select from {{ this }} limit rewritten.rows_times_share) as kept
-                ) then -1
+                when {{ exceeds_rows_of('rewritten.rows_times_share', this) }} then -1
                 else rewritten.through_load_id
             end
         from rewritten

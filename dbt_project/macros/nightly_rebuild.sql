@@ -29,10 +29,8 @@
         {%- set configured = flags.FULL_REFRESH -%}
     {%- endif -%}
     {%- set reads = (config.get('meta') or {}).get('night_reads') -%}
-    {%- if configured or not reads or not execute or model.resource_type != 'model' -%}
-        {{ return(configured) }}
-    {%- endif -%}
-    {%- if load_cached_relation(this) is none -%}
+    {%- if configured or not reads or not execute or model.resource_type != 'model'
+        or load_cached_relation(this) is none -%}
         {{ return(configured) }}
     {%- endif -%}
     {%- if reads.get('records') -%}
@@ -48,6 +46,13 @@
 
 {% macro rebuild_share() -%}
     10
+{%- endmacro %}
+
+
+{#- Whether `rows_times_share` (a count of rows to rewrite times rebuild_share) is more than the
+    rows of `relation`, which is counted only up to that number. -#}
+{% macro exceeds_rows_of(rows_times_share, relation) -%}
+    {{ rows_times_share }} > (select count(*) from (select from {{ relation }} limit {{ rows_times_share }}) as kept)
 {%- endmacro %}
 
 
@@ -68,10 +73,7 @@
             where arrived_row.load_id > (select seen.load_id from seen)
         )
 
-        select
-            arrived.rows_times_share > (
-                select count(*) from (select from {{ this }} limit arrived.rows_times_share) as kept
-            )
+        select {{ exceeds_rows_of('arrived.rows_times_share', this) }}
         from arrived
     {%- endset -%}
     {{ return(run_query(decision).columns[0].values()[0]) }}
