@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from airflow.sdk import DAG, dag, task
+from airflow.sdk import DAG, Param, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos import settings as cosmos_settings
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
@@ -59,6 +59,14 @@ def build_warehouse_dag() -> DAG:
         default_args={**DEFAULT_ARGS, "retries": 1},
         tags=["sco-green", "dbt"],
         doc_md=__doc__,
+        params={
+            "full_refresh": Param(
+                False,
+                type="boolean",
+                description="Rebuild every seed and incremental table from scratch (dbt --full-refresh), "
+                "e.g. after a change of history or of a model that the nightly checks do not detect.",
+            )
+        },
     )
     def build() -> None:
         @task
@@ -78,6 +86,7 @@ def build_warehouse_dag() -> DAG:
         dbt_args = {
             "vars": {"marts_schema": BUILD},
             "dbt_cmd_global_flags": ["--no-write-json"],
+            "full_refresh": "{{ params.full_refresh }}",
         }
         seeds = DbtBuildLocalOperator(
             task_id="seeds",

@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     nightly = sub.add_parser("nightly", help="one nightly cycle over an inbox (runs the real DAGs in-process)")
     nightly.add_argument("--inbox", required=True, type=Path, help="folder with members/, trade/, recycling/")
     nightly.add_argument("--logical-date", type=_date, default=None, help="YYYY-MM-DD (default: today)")
+    nightly.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every seed and incremental table from scratch instead of the night's changes",
+    )
 
     celery = sub.add_parser(
         "celery-nightly",
@@ -86,14 +91,14 @@ def _max_load_id() -> int:
         return conn.execute("SELECT coalesce(max(load_id), 0) FROM audit.load_ledger").fetchone()[0]
 
 
-def cmd_nightly(inbox: Path, logical: date) -> None:
+def cmd_nightly(inbox: Path, logical: date, *, full_refresh: bool = False) -> None:
     from sco_green.nightly import run_cycle
 
     if not inbox.is_dir():
         raise FileNotFoundError(f"inbox {inbox} is not a directory")
     before = _max_load_id()
-    print(f"nightly {logical.isoformat()} over {inbox}")
-    run_cycle(inbox, logical)
+    print(f"nightly {logical.isoformat()} over {inbox}{' (full refresh)' if full_refresh else ''}")
+    run_cycle(inbox, logical, full_refresh=full_refresh)
     print(f"  ledger: {_ledger_summary(before)}")
     print(f"  report: {var_dir() / 'reports' / f'sco_green_report_{logical.year}.html'}")
 
@@ -161,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "celery-nightly":
                 cmd_celery_nightly(args, warehouse)
             elif args.command == "nightly":
-                cmd_nightly(args.inbox, args.logical_date or date.today())
+                cmd_nightly(args.inbox, args.logical_date or date.today(), full_refresh=args.full_refresh)
             elif args.command == "demo":
                 cmd_demo()
             elif args.command == "report":

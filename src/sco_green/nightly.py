@@ -152,8 +152,19 @@ def load_dags(dag_ids: tuple[str, ...] = NIGHTLY_ORDER) -> dict[str, object]:
     return {d: bag.dags[d] for d in dag_ids}
 
 
-def run_cycle(inbox: Path, logical: date, *, echo=print, dag_ids: tuple[str, ...] = NIGHTLY_ORDER) -> list[DagOutcome]:
-    """Run the nightly DAGs for ``logical`` over ``inbox``; raise CycleFailed on the first failure."""
+def run_cycle(
+    inbox: Path,
+    logical: date,
+    *,
+    echo=print,
+    dag_ids: tuple[str, ...] = NIGHTLY_ORDER,
+    full_refresh: bool = False,
+) -> list[DagOutcome]:
+    """Run the nightly DAGs for ``logical`` over ``inbox``; raise CycleFailed on the first failure.
+
+    ``full_refresh``: the build rebuilds every seed and incremental table from scratch (the
+    build DAG's ``full_refresh`` param).
+    """
     var = var_dir()
     configure_airflow(var)
     import pendulum
@@ -179,7 +190,10 @@ def run_cycle(inbox: Path, logical: date, *, echo=print, dag_ids: tuple[str, ...
                 settle()  # what the previous DAG run left: its garbage freed, the rest frozen
             started = time.monotonic()
             with output_to(log_path):
-                run = dags[dag_id].test(logical_date=when, run_conf={"inbox": str(inbox.resolve())})
+                conf: dict[str, object] = {"inbox": str(inbox.resolve())}
+                if dag_id in BUILD_DAGS:
+                    conf["full_refresh"] = full_refresh
+                run = dags[dag_id].test(logical_date=when, run_conf=conf)
             state = str(getattr(run, "state", "failed"))
             outcome = DagOutcome(dag_id, state, time.monotonic() - started)
             outcomes.append(outcome)

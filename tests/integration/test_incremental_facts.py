@@ -202,3 +202,26 @@ def test_a_changed_definition_recomputes_every_fact_row(first_night: Path, wareh
 def _row_literal(key: tuple) -> str:
     """The text form PostgreSQL gives a row value of the trade key, e.g. ``(2024,CHN,KAZ,X,HS2022,850760)``."""
     return "(" + ",".join(key) + ")"
+
+
+def test_a_full_refresh_night_rebuilds_every_seed_and_incremental_table(first_night: Path, warehouse_url: str) -> None:
+    """The build DAG's full_refresh param (`sco-green nightly --full-refresh`): every seed and
+    incremental table is a new relation, and the published marts hold what the incremental
+    build held."""
+    tables = ("staging.int_trade__winning_revisions", "staging.int_recycling__winning_tickets", "ref.hs_green_goods")
+
+    def oids(names: tuple[str, ...]) -> set[int]:
+        with psycopg.connect(warehouse_url) as conn:
+            return {conn.execute("SELECT %s::regclass::oid", (t,)).fetchone()[0] for t in names}
+
+    facts = tuple(f"{schema}.{fact}" for schema in ("marts", "marts_build")
+                  for fact in ("fct_trade", "fct_recycling_tickets"))  # fmt: skip
+    before = oids(tables + facts)
+    incremental = mart_digests(warehouse_url, "marts_build")
+
+    run_cycle(first_night, CYCLE_DATES[1], echo=lambda _line: None, dag_ids=("build_warehouse",), full_refresh=True)
+
+    published_facts = ("marts.fct_trade", "marts.fct_recycling_tickets")
+    assert oids(tables + published_facts).isdisjoint(before)
+    assert mart_digests(warehouse_url, "marts") == incremental
+    _assert_each_winner_index_once(warehouse_url)
