@@ -1,6 +1,6 @@
 {#-
     What the catalog proves, so data tests need not scan for it: a unique index on a column set,
-    a NOT NULL column. Each is an uncorrelated condition, evaluated once per test; on a view, or
+    a NOT NULL column, a CHECK constraint listing a column's accepted values. Each is an uncorrelated condition, evaluated once per test; on a view, or
     a table the database does not constrain, it is false and the test scans as usual.
 -#}
 
@@ -41,6 +41,60 @@
     select {{ column_list }}
     from {{ model }}
     where {{ column_name }} is null and not {{ enforced_not_null(model, column_name) }}
+{%- endmacro %}
+
+
+{#- A validated CHECK constraint `column in (values)` on a text column, in exactly the form
+    PostgreSQL deparses it to (`CHECK ((flow = ANY (ARRAY['M'::text, 'X'::text])))`): every row's
+    value is then NULL or one of the values, in that order. Any other form (another order, a single
+    value, a wider condition, a column of another type) is no proof, and the test scans. -#}
+{% macro enforced_accepted_values(relation, column, values) -%}
+    exists (
+        select 1
+        from pg_catalog.pg_constraint as proof
+        inner join pg_catalog.pg_attribute as proof_column
+            on proof_column.attrelid = proof.conrelid and proof_column.attnum = any(proof.conkey)
+        where
+            proof.conrelid = to_regclass('{{ relation.include(database=False) }}')
+            and proof.contype = 'c'
+            and proof.convalidated
+            and cardinality(proof.conkey) = 1
+            and proof_column.attname = '{{ column }}'
+            and proof_column.atttypid = 'pg_catalog.text'::regtype
+            and pg_catalog.pg_get_constraintdef(proof.oid) = (
+                select
+                    'CHECK ((' || quote_ident(proof_column.attname) || ' = ANY (ARRAY['
+                    || string_agg(quote_literal(accepted.value) || '::text', ', ' order by accepted.position)
+                    || '])))'
+                from unnest(array[
+                    {%- for value in values %}'{{ value | replace("'", "''") }}'{{ ", " if not loop.last }}{% endfor -%}
+                ]::text []) with ordinality as accepted (value, position)
+            )
+    )
+{%- endmacro %}
+
+
+{#- dbt's accepted_values test (dispatched to the root project first), with the catalog's proof
+    for quoted (text) values. -#}
+{% macro postgres__test_accepted_values(model, column_name, values, quote=True) -%}
+    with all_values as (
+        select
+            {{ column_name }} as value_field,
+            count(*) as n_records
+        from {{ model }}
+        {%- if quote %}
+        where not {{ enforced_accepted_values(model, column_name, values) }}
+        {%- endif %}
+        group by {{ column_name }}
+    )
+
+    select *
+    from all_values
+    where value_field not in (
+        {%- for value in values %}
+        {% if quote %}'{{ value }}'{% else %}{{ value }}{% endif %}{{ "," if not loop.last }}
+        {%- endfor %}
+    )
 {%- endmacro %}
 
 

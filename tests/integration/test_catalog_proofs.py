@@ -1,8 +1,10 @@
 """Data tests skip their scan only where the catalog proves them (a unique index, a NOT NULL
-column); take the proof away and the same tests scan the table and catch the bad rows."""
+column, a CHECK constraint of accepted values); take the proof away and the same tests scan the
+table and catch the bad rows."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import psycopg
@@ -11,6 +13,7 @@ import pytest
 from sco_green.dbt_runner import DbtFailed, run_dbt
 from sco_green.generate import CYCLE_DATES, generate
 from sco_green.nightly import run_cycle
+from sco_green.paths import dbt_project_dir
 
 TESTS = (
     "unique_combination_fct_trade_year__reporter_iso3__partner_iso3__flow__hs_version__hs6 not_null_fct_trade_revision"
@@ -86,3 +89,61 @@ def test_a_staging_views_key_is_proved_by_what_it_reads_and_scanned_when_a_key_i
     with pytest.raises(DbtFailed) as failed:
         _test_staging_key()
     assert STAGING_KEY_TEST in str(failed.value)
+
+
+FLOW_TEST = "accepted_values_fct_trade_flow__M__X"
+MARTS_BUILD = '{"marts_schema": "marts_build"}'
+
+
+def _compiled(test_name: str) -> str:
+    from dbt.cli.main import dbtRunner
+
+    project = str(dbt_project_dir())
+    result = dbtRunner().invoke(
+        ["compile", "--quiet", "--select", test_name, "--vars", MARTS_BUILD]
+        + ["--project-dir", project, "--profiles-dir", project]
+    )
+    assert result.success, result.exception
+    return result.result.results[0].node.compiled_code
+
+
+def _rows_read_from(url: str, sql: str, table: str) -> int:
+    """Rows the query's plan read from `table`, kept or filtered out (EXPLAIN ANALYZE; 0: the
+    scan never ran)."""
+
+    def walk(node: dict) -> int:
+        read = node["Actual Rows"] + node.get("Rows Removed by Filter", 0)
+        own = read * node["Actual Loops"] if node.get("Relation Name") == table else 0
+        return own + sum(walk(child) for child in node.get("Plans", []))
+
+    with psycopg.connect(url) as conn:
+        plan = conn.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}").fetchone()[0]
+    return walk((plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"])
+
+
+def test_accepted_values_are_proved_by_the_check_constraint_and_scanned_without_it(
+    tmp_path: Path, warehouse_url: str
+) -> None:
+    """fct_trade's contract checks `flow in ('M', 'X')`: the accepted_values test then reads no
+    row of the table. Without the constraint it scans, and a row with another flow fails it."""
+    inbox = tmp_path / "inbox"
+    generate(inbox, cycle=1)
+    run_cycle(inbox, CYCLE_DATES[0], echo=lambda _line: None)
+    run_dbt(["build", "--select", "+fct_trade", "--vars", MARTS_BUILD])
+    sql = _compiled(FLOW_TEST)
+    assert _rows_read_from(warehouse_url, sql, "fct_trade") == 0
+
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        check = conn.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'marts_build.fct_trade'::regclass AND contype = 'c'"
+        ).fetchall()
+        assert len(check) == 1
+        conn.execute(f'ALTER TABLE marts_build.fct_trade DROP CONSTRAINT "{check[0][0]}"')
+        assert _rows_read_from(warehouse_url, sql, "fct_trade") > 0
+        run_dbt(["test", "--select", FLOW_TEST, "--vars", MARTS_BUILD])  # scanned: nothing wrong yet
+        conn.execute(
+            "UPDATE marts_build.fct_trade SET flow = 'Q' WHERE ctid = (SELECT min(ctid) FROM marts_build.fct_trade)"
+        )
+    with pytest.raises(DbtFailed) as failed:
+        run_dbt(["test", "--select", FLOW_TEST, "--vars", MARTS_BUILD])
+    assert FLOW_TEST in str(failed.value)

@@ -131,7 +131,7 @@ def test_failing_dbt_test_leaves_yesterdays_marts_and_fails_the_cycle(
     snapshot_sql = "SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM marts.fct_trade t"
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         before = conn.execute(snapshot_sql).fetchone()[0]
-        # A load that slipped into raw without validation breaks the accepted_values test on flow.
+        # A load that slipped into raw without validation breaks fct_trade's check of flow.
         load_id = conn.execute("SELECT nextval('audit.load_id_seq')").fetchone()[0]
         conn.execute(
             "INSERT INTO audit.load_ledger (load_id, feed, file_name, sha256, size_bytes, rows_in, rows_loaded, status)"
