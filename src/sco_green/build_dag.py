@@ -8,6 +8,8 @@ that model, i.e. the model and its data and unit tests. The seeds (small referen
 tables) load in one ``seeds`` task before them: a dbt invocation costs about a second
 whatever it does, and nine of them would be a third of a quiet night's build. Marts are
 built into ``marts_build``; ``publish_marts`` swaps them in only when every task succeeded.
+A run with the param ``full_refresh`` passes ``--full-refresh`` to every dbt task: seeds and
+incremental tables are rebuilt from scratch, then tested and published the same way.
 """
 
 from __future__ import annotations
