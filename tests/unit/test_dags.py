@@ -79,3 +79,12 @@ def test_seeds_task_shares_the_dbt_task_groups_partial_parse_cache(bag: DagBag) 
     group_dirs = {t.cache_dir for t in dag.tasks if t.task_id.startswith("dbt.")}
     assert len(group_dirs) == 1 and None not in group_dirs
     assert dag.get_task("seeds").cache_dir == group_dirs.pop()
+
+
+def test_every_dbt_task_of_the_build_takes_full_refresh_from_the_dags_param(bag: DagBag) -> None:
+    """A full rebuild night rebuilds every seed and model: no dbt task may miss the param."""
+    dag = bag.dags["build_warehouse"]
+    assert dag.params["full_refresh"] is False
+    dbt_tasks = [t for t in dag.tasks if t.task_id == "seeds" or t.task_id.startswith("dbt.")]
+    assert len(dbt_tasks) > 1
+    assert {t.full_refresh for t in dbt_tasks} == {"{{ params.full_refresh }}"}
