@@ -1,7 +1,8 @@
 {#-
     What the catalog proves, so data tests need not scan for it: a unique index on a column set,
-    a NOT NULL column, a CHECK constraint listing a column's accepted values. Each is an uncorrelated condition, evaluated once per test; on a view, or
-    a table the database does not constrain, it is false and the test scans as usual.
+    a NOT NULL column, a CHECK constraint listing a column's accepted values. Each is an
+    uncorrelated condition, evaluated once per test; on a view, or a table the database does not
+    constrain, it is false and the test scans as usual.
 -#}
 
 {% macro enforced_by_unique_index(relation, columns) -%}

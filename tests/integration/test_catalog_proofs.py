@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sco_green.dbt_runner import DbtFailed, run_dbt
+from sco_green.dbt_runner import DbtFailed, apply_dbt_env, run_dbt
 from sco_green.generate import CYCLE_DATES, generate
 from sco_green.nightly import run_cycle
 from sco_green.paths import dbt_project_dir
@@ -18,17 +18,18 @@ from sco_green.paths import dbt_project_dir
 TESTS = (
     "unique_combination_fct_trade_year__reporter_iso3__partner_iso3__flow__hs_version__hs6 not_null_fct_trade_revision"
 )
+MARTS_BUILD = '{"marts_schema": "marts_build"}'
 
 
 def _test_marts_build() -> None:
-    run_dbt(["test", "--select", TESTS, "--vars", '{"marts_schema": "marts_build"}'])
+    run_dbt(["test", "--select", TESTS, "--vars", MARTS_BUILD])
 
 
 def test_a_test_the_catalog_no_longer_proves_scans_and_fails(tmp_path: Path, warehouse_url: str) -> None:
     inbox = tmp_path / "inbox"
     generate(inbox, cycle=1)
     run_cycle(inbox, CYCLE_DATES[0], echo=lambda _line: None)
-    run_dbt(["build", "--select", "+fct_trade", "--vars", '{"marts_schema": "marts_build"}'])
+    run_dbt(["build", "--select", "+fct_trade", "--vars", MARTS_BUILD])
     _test_marts_build()  # proven by the primary key and the NOT NULL column
 
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
@@ -92,12 +93,12 @@ def test_a_staging_views_key_is_proved_by_what_it_reads_and_scanned_when_a_key_i
 
 
 FLOW_TEST = "accepted_values_fct_trade_flow__M__X"
-MARTS_BUILD = '{"marts_schema": "marts_build"}'
 
 
 def _compiled(test_name: str) -> str:
     from dbt.cli.main import dbtRunner
 
+    apply_dbt_env()
     project = str(dbt_project_dir())
     result = dbtRunner().invoke(
         ["compile", "--quiet", "--select", test_name, "--vars", MARTS_BUILD]
