@@ -146,12 +146,21 @@ def build_warehouse_dag() -> DAG:
 
         @task
         def dbt_docs() -> str:
-            """dbt's documentation site (static, one file) for report authors, under var/dbt_docs."""
+            """dbt's documentation site (static, one file) for report authors, under var/dbt_docs.
+
+            Descriptions, columns, tests, lineage and each model's source, with the catalog of
+            the published marts. Parsed, not compiled: compiling every node runs the
+            incremental models' introspective queries against the published marts again, and
+            took 2.4 s where parse and docs take 0.6 s, for compiled SQL that shows only one
+            night's constants. ``docs generate --no-compile`` embeds the manifest.json of its
+            target path, which the parse writes.
+            """
             from sco_green.dbt_runner import run_dbt
             from sco_green.paths import var_dir
 
             target = var_dir() / "dbt_docs"
-            run_dbt(["docs", "generate", "--static", "--target-path", str(target)])
+            run_dbt(["parse", "--quiet", "--target-path", str(target)])
+            run_dbt(["docs", "generate", "--static", "--no-compile", "--target-path", str(target)])
             return str(target / "static_index.html")
 
         published = prepare_profile() >> seeds >> dbt >> publish_marts()

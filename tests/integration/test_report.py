@@ -26,7 +26,8 @@ def test_nightly_publishes_a_report_that_renders_without_errors(
     assert main(["nightly", "--inbox", str(inbox), "--logical-date", "2025-12-30"]) == 0
     report = var_dir() / "reports" / "sco_green_report_2025.html"
     docs = var_dir() / "dbt_docs" / "static_index.html"
-    assert "fct_trade" in docs.read_text(encoding="utf-8")
+    site = docs.read_text(encoding="utf-8")
+    assert "fct_trade" in site and "M = import, X = export." in site  # models and their column docs
     assert str(report) in capsys.readouterr().out
     text = report.read_text(encoding="utf-8")
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", text)  # offline: nothing fetched, no CDN
