@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sco_green.paths import dbt_project_dir
 from sco_green.warehouse import url_parts, warehouse_url
@@ -55,8 +56,9 @@ def ensure_manifest() -> Path:
     return manifest
 
 
-def run_dbt(args: Sequence[str], url: str | None = None, *, env_ready: bool = False) -> None:
-    """Invoke dbt in-process; raise DbtFailed with the first failing node's message."""
+def run_dbt(args: Sequence[str], url: str | None = None, *, env_ready: bool = False) -> Any:
+    """Invoke dbt in-process; return dbt's result (the command's results, e.g. each node's
+    compiled code), or raise DbtFailed with the first failing node's message."""
     from dbt.cli.main import dbtRunner
 
     if not env_ready:
@@ -69,7 +71,7 @@ def run_dbt(args: Sequence[str], url: str | None = None, *, env_ready: bool = Fa
     command = [*args[:words], "--project-dir", project, "--profiles-dir", project, *args[words:]]
     result = dbtRunner().invoke(command)
     if result.success:
-        return
+        return result.result
     if result.exception is not None:
         raise DbtFailed(f"dbt {args[0]}: {str(result.exception).strip().splitlines()[0]}")
     failures = []

@@ -10,10 +10,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sco_green.dbt_runner import DbtFailed, apply_dbt_env, run_dbt
+from sco_green.dbt_runner import DbtFailed, run_dbt
 from sco_green.generate import CYCLE_DATES, generate
 from sco_green.nightly import run_cycle
-from sco_green.paths import dbt_project_dir
 
 TESTS = (
     "unique_combination_fct_trade_year__reporter_iso3__partner_iso3__flow__hs_version__hs6 not_null_fct_trade_revision"
@@ -96,16 +95,8 @@ FLOW_TEST = "accepted_values_fct_trade_flow__M__X"
 
 
 def _compiled(test_name: str) -> str:
-    from dbt.cli.main import dbtRunner
-
-    apply_dbt_env()
-    project = str(dbt_project_dir())
-    result = dbtRunner().invoke(
-        ["compile", "--quiet", "--select", test_name, "--vars", MARTS_BUILD]
-        + ["--project-dir", project, "--profiles-dir", project]
-    )
-    assert result.success, result.exception
-    return result.result.results[0].node.compiled_code
+    results = run_dbt(["compile", "--quiet", "--select", test_name, "--vars", MARTS_BUILD])
+    return results.results[0].node.compiled_code
 
 
 def _rows_read_from(url: str, sql: str, table: str) -> int:

@@ -25,10 +25,12 @@ def _build(schema: str = "marts_build", *flags: str) -> None:
     run_dbt(["build", *flags, "--vars", f'{{"marts_schema": "{schema}"}}'])
 
 
-def _oids(url: str) -> dict[str, int]:
-    """The relation behind each incremental table: a rebuild swaps in a new one, a keyed night keeps it."""
-    tables = ("staging.int_trade__winning_revisions", "marts_build.fct_trade",
-              "staging.int_recycling__winning_tickets", "marts_build.fct_recycling_tickets")  # fmt: skip
+INCREMENTAL_TABLES = ("staging.int_trade__winning_revisions", "marts_build.fct_trade",
+                      "staging.int_recycling__winning_tickets", "marts_build.fct_recycling_tickets")  # fmt: skip
+
+
+def _oids(url: str, tables: tuple[str, ...] = INCREMENTAL_TABLES) -> dict[str, int]:
+    """The relation behind each table: a rebuild swaps in a new one, a keyed night keeps it."""
     with psycopg.connect(url) as conn:
         return {t: conn.execute("SELECT %s::regclass::oid", (t,)).fetchone()[0] for t in tables}
 
@@ -209,19 +211,14 @@ def test_a_full_refresh_night_rebuilds_every_seed_and_incremental_table(first_ni
     incremental table is a new relation, and the published marts hold what the incremental
     build held."""
     tables = ("staging.int_trade__winning_revisions", "staging.int_recycling__winning_tickets", "ref.hs_green_goods")
-
-    def oids(names: tuple[str, ...]) -> set[int]:
-        with psycopg.connect(warehouse_url) as conn:
-            return {conn.execute("SELECT %s::regclass::oid", (t,)).fetchone()[0] for t in names}
-
     facts = tuple(f"{schema}.{fact}" for schema in ("marts", "marts_build")
                   for fact in ("fct_trade", "fct_recycling_tickets"))  # fmt: skip
-    before = oids(tables + facts)
+    before = set(_oids(warehouse_url, tables + facts).values())
     incremental = mart_digests(warehouse_url, "marts_build")
 
     run_cycle(first_night, CYCLE_DATES[1], echo=lambda _line: None, dag_ids=("build_warehouse",), full_refresh=True)
 
     published_facts = ("marts.fct_trade", "marts.fct_recycling_tickets")
-    assert oids(tables + published_facts).isdisjoint(before)
+    assert set(_oids(warehouse_url, tables + published_facts).values()).isdisjoint(before)
     assert mart_digests(warehouse_url, "marts") == incremental
     _assert_each_winner_index_once(warehouse_url)
