@@ -10,9 +10,10 @@
     and the seeds it joins): when it differs, or no watermark is found, or the winners rewritten
     since the watermark are too many to rewrite key by key, the night rebuilds the fact.
 
-    An incremental night then takes the winners rewritten since the watermark (delete+insert on
-    the key), deletes facts whose key has no live winner any more (a VOID ticket, a key of a
-    superseded file), and records the new watermark.
+    An incremental night then takes the winners rewritten since the watermark (merged on the key:
+    a revised fact is updated in place, see macros/table_storage.sql), deletes facts whose key has
+    no live winner any more (a VOID ticket, a key of a superseded file), and records the new
+    watermark.
 -#}
 
 {% macro fact_watermarks() -%}
@@ -104,7 +105,7 @@
 {%- endmacro %}
 
 
-{#- After delete+insert every live winner has its fact; what is left is facts whose key has no
+{#- After the merge every live winner has its fact; what is left is facts whose key has no
     live winner any more. A key loses its live winner in one of two ways:
       * its winner was rewritten since the watermark and is not live (a VOID ticket): found
         through the winners' index on seen_through_load_id, in proportion to the night;

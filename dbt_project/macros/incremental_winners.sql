@@ -24,7 +24,7 @@
     the only change of a night is a re-drop with no valid row that supersedes an older load, so
     the facts built from these tables see every rewritten row (macros/incremental_facts.sql).
 
-    ensure_winner_indexes: the unique key (a night's delete+insert, and the proof of the table's
+    ensure_winner_indexes: the unique key (a night's merge, and the proof of the table's
     uniqueness test), load_id (stale winners) and seen_through_load_id (the newest load seen;
     the facts' incremental reads).
 -#}

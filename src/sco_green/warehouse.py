@@ -25,6 +25,20 @@ class WarehouseError(RuntimeError):
     """The warehouse cannot be reached or prepared; the cycle cannot run."""
 
 
+# The nightly updates its incremental tables with MERGE (PostgreSQL 15, 2022); 14 is out of
+# support since November 2026.
+MIN_SERVER_VERSION = 150000
+
+
+def check_server_version(server_version: int) -> None:
+    """Refuse a server the nightly cannot build on, before anything is written to it."""
+    if server_version < MIN_SERVER_VERSION:
+        raise WarehouseError(
+            f"the warehouse runs PostgreSQL {server_version // 10000}; the nightly needs 15 or later"
+            " (its incremental tables are updated with MERGE)"
+        )
+
+
 def warehouse_url() -> str:
     url = os.environ.get(ENV_URL)
     if not url:
@@ -250,6 +264,7 @@ BOOTSTRAP_LOCK = 7_322_001
 def bootstrap(url: str | None = None) -> None:
     """Create schemas, audit and raw tables and helper functions; safe to run every cycle."""
     with connect(url, autocommit=True) as conn:
+        check_server_version(conn.info.server_version)
         conn.execute("SELECT pg_advisory_lock(%s)", (BOOTSTRAP_LOCK,))
         try:
             with conn.transaction():

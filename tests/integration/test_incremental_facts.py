@@ -41,6 +41,13 @@ def _xmins(url: str, table: str, key: tuple[str, ...]) -> dict[tuple, str]:
     return {tuple(str(v) for v in row[:-1]): row[-1] for row in rows}
 
 
+def _pages(url: str, table: str, key: tuple[str, ...]) -> dict[tuple, int]:
+    """The heap page each row of a marts_build table is in."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(f"SELECT {', '.join(key)}, (ctid::text::point)[0]::int FROM marts_build.{table}").fetchall()
+    return {tuple(str(v) for v in row[:-1]): row[-1] for row in rows}
+
+
 def _records(path: Path) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
@@ -78,6 +85,7 @@ def test_a_night_rewrites_only_the_fact_rows_it_changed(first_night: Path, wareh
     inbox = first_night
     oids_before = _oids(warehouse_url)
     trade_before = _xmins(warehouse_url, "fct_trade", TRADE_KEY)
+    pages_before = _pages(warehouse_url, "fct_trade", TRADE_KEY)
     tickets_before = _xmins(warehouse_url, "fct_recycling_tickets", TICKET_KEY)
 
     # Three trade keys get a higher revision; one ticket is voided.
@@ -109,6 +117,11 @@ def test_a_night_rewrites_only_the_fact_rows_it_changed(first_night: Path, wareh
             ([_row_literal(k) for k in revised],),
         ).fetchall()
     assert values == [("4242.00", "trade_2025_revisions.csv")]
+    # Updated in place: each revised fact is rewritten in its own page (the table leaves room in
+    # every page), so its primary key needs no new entry.
+    pages_after = _pages(warehouse_url, "fct_trade", TRADE_KEY)
+    assert {k: pages_after[k] for k in revised} == {k: pages_before[k] for k in revised}
+    assert max(pages_before[k] for k in revised) < max(pages_before.values())  # not the last, part-filled page
 
     _assert_each_winner_index_once(warehouse_url)
     assert _oids(warehouse_url) == oids_before  # key by key, not rebuilt

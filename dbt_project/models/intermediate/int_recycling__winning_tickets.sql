@@ -11,7 +11,8 @@
     config(
         materialized='incremental',
         unique_key=key,
-        incremental_strategy='delete+insert',
+        incremental_strategy='merge',
+        merge_exclude_columns=key,
         on_schema_change='fail',
         meta={'night_reads': {'records': 'stg_recycling__tickets'}},
         post_hook=[

@@ -5,7 +5,9 @@
     config(
         materialized='incremental',
         unique_key=['park_id', 'ticket_no'],
-        incremental_strategy='delete+insert',
+        incremental_strategy='merge',
+        merge_exclude_columns=['park_id', 'ticket_no'],
+        fillfactor=90,
         on_schema_change='fail',
         meta={'night_reads': {'winners': 'int_recycling__winning_tickets', 'seeds': ['parks']}},
         pre_hook=[

@@ -6,7 +6,9 @@
     config(
         materialized='incremental',
         unique_key=key,
-        incremental_strategy='delete+insert',
+        incremental_strategy='merge',
+        merge_exclude_columns=key,
+        fillfactor=90,
         on_schema_change='fail',
         meta={'night_reads': {'winners': 'int_trade__winning_revisions', 'seeds': ['hs_green_goods']}},
         pre_hook=[
