@@ -35,17 +35,20 @@ def _oids(url: str, tables: tuple[str, ...] = INCREMENTAL_TABLES) -> dict[str, i
         return {t: conn.execute("SELECT %s::regclass::oid", (t,)).fetchone()[0] for t in tables}
 
 
-def _xmins(url: str, table: str, key: tuple[str, ...]) -> dict[tuple, str]:
+def _by_key(url: str, table: str, key: tuple[str, ...], value: str) -> dict:
+    """One value per row of a marts_build table, by the row's key."""
     with psycopg.connect(url) as conn:
-        rows = conn.execute(f"SELECT {', '.join(key)}, xmin::text FROM marts_build.{table}").fetchall()
+        rows = conn.execute(f"SELECT {', '.join(key)}, {value} FROM marts_build.{table}").fetchall()
     return {tuple(str(v) for v in row[:-1]): row[-1] for row in rows}
+
+
+def _xmins(url: str, table: str, key: tuple[str, ...]) -> dict[tuple, str]:
+    return _by_key(url, table, key, "xmin::text")
 
 
 def _pages(url: str, table: str, key: tuple[str, ...]) -> dict[tuple, int]:
-    """The heap page each row of a marts_build table is in."""
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(f"SELECT {', '.join(key)}, (ctid::text::point)[0]::int FROM marts_build.{table}").fetchall()
-    return {tuple(str(v) for v in row[:-1]): row[-1] for row in rows}
+    """The heap page each row is in."""
+    return _by_key(url, table, key, "(ctid::text::point)[0]::int")
 
 
 def _records(path: Path) -> list[dict[str, str]]:
