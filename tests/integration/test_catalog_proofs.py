@@ -24,11 +24,23 @@ def _test_marts_build() -> None:
     run_dbt(["test", "--select", TESTS, "--vars", MARTS_BUILD])
 
 
-def test_a_test_the_catalog_no_longer_proves_scans_and_fails(tmp_path: Path, warehouse_url: str) -> None:
+@pytest.fixture
+def first_night(tmp_path: Path, warehouse_url: str) -> None:
+    """Night 1 published (raw, ledger and marts of the sample feeds)."""
     inbox = tmp_path / "inbox"
     generate(inbox, cycle=1)
     run_cycle(inbox, CYCLE_DATES[0], echo=lambda _line: None)
+
+
+@pytest.fixture
+def fct_trade_in_marts_build(first_night: None) -> None:
+    """fct_trade and what it is built from, built into marts_build with its contract."""
     run_dbt(["build", "--select", "+fct_trade", "--vars", MARTS_BUILD])
+
+
+def test_a_test_the_catalog_no_longer_proves_scans_and_fails(
+    fct_trade_in_marts_build: None, warehouse_url: str
+) -> None:
     _test_marts_build()  # proven by the primary key and the NOT NULL column
 
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
@@ -58,14 +70,11 @@ def _test_staging_key() -> None:
 
 
 def test_a_staging_views_key_is_proved_by_what_it_reads_and_scanned_when_a_key_is_gone(
-    tmp_path: Path, warehouse_url: str
+    first_night: None, warehouse_url: str
 ) -> None:
     """stg_trade__trade_records is raw.trade joined to the ledger's current loads: unique while
     raw.trade is unique on (load_id, source_row) and the ledger on load_id. Drop either key and
     the test reads the view, and finds the duplicate the missing key let in."""
-    inbox = tmp_path / "inbox"
-    generate(inbox, cycle=1)
-    run_cycle(inbox, CYCLE_DATES[0], echo=lambda _line: None)
     _test_staging_key()
 
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
@@ -114,14 +123,10 @@ def _rows_read_from(url: str, sql: str, table: str) -> int:
 
 
 def test_accepted_values_are_proved_by_the_check_constraint_and_scanned_without_it(
-    tmp_path: Path, warehouse_url: str
+    fct_trade_in_marts_build: None, warehouse_url: str
 ) -> None:
     """fct_trade's contract checks `flow in ('M', 'X')`: the accepted_values test then reads no
     row of the table. Without the constraint it scans, and a row with another flow fails it."""
-    inbox = tmp_path / "inbox"
-    generate(inbox, cycle=1)
-    run_cycle(inbox, CYCLE_DATES[0], echo=lambda _line: None)
-    run_dbt(["build", "--select", "+fct_trade", "--vars", MARTS_BUILD])
     sql = _compiled(FLOW_TEST)
     assert _rows_read_from(warehouse_url, sql, "fct_trade") == 0
 
