@@ -80,7 +80,7 @@ echo "   marts of the 1% night and of the full rebuild: $same"
 echo "marts $same" >>"$times"
 # The full rebuild restamped every winner, so the next night finds every winner of marts_build's
 # facts (published the night before last) rewritten since their watermark: it rebuilds the facts
-# rather than deleting and inserting 5M rows by key.
+# rather than merging 5M rows by key.
 night 5 "after the full rebuild, no new file" 2026-01-02
 .venv/bin/python - "$scale" "$times" <<'PY'
 import json, sys
