@@ -72,7 +72,7 @@ def task_durations(log_text: str) -> tuple[dict[str, float], float, float]:
 
 def split(wall: float, tasks: dict[str, float], dbt_nodes: float, warehouse: float) -> dict[str, float]:
     ingest = sum(s for t, s in tasks.items() if t in INGEST_TASKS)
-    dbt = sum(s for t, s in tasks.items() if t == "seeds" or t.startswith("dbt."))
+    dbt = sum(s for t, s in tasks.items() if t == "seeds_and_views" or t.startswith("dbt."))
     other = sum(tasks.values()) - ingest - dbt
     return {
         "wall": wall,

@@ -1,13 +1,14 @@
 """The build DAG: dbt through Cosmos over the freshly published raw tables, then publish.
 
 Scheduled on all three raw Assets (one build per night, after every feed published).
-Cosmos renders one task per dbt model from the
-precomputed manifest (``dbt_project/target/manifest.json``, written by
+Cosmos renders one task per dbt model that holds data (a table or an incremental table) from
+the precomputed manifest (``dbt_project/target/manifest.json``, written by
 ``sco_green.dbt_runner.ensure_manifest``); each model task runs ``dbt build`` for
 that model, i.e. the model and its data and unit tests. The seeds (small reference
-tables) load in one ``seeds`` task before them: a dbt invocation costs about a second
-whatever it does, and nine of them would be a third of a quiet night's build. Marts are
-built into ``marts_build``; ``publish_marts`` swaps them in only when every task succeeded.
+tables) and the views (staging, and the members' versions) are built, with their tests, in
+one ``seeds_and_views`` task before them: a dbt invocation costs half a second to a second
+whatever it does, and rebuilding a view only replaces its definition. Marts are built into ``marts_build``;
+``publish_marts`` swaps them in only when every task succeeded.
 A run with the param ``full_refresh`` passes ``--full-refresh`` to every dbt task: seeds and
 incremental tables are rebuilt from scratch, then tested and published the same way.
 """
@@ -31,6 +32,10 @@ from sco_green.paths import dbt_project_dir
 
 DAG_ID = "build_warehouse"
 DBT_GROUP_ID = "dbt"
+# Built in one dbt invocation before the per-model tasks. A view selected here may read only
+# sources, seeds and other views (tests/unit/test_dags.py checks the manifest): the tables it
+# would read are built after it.
+SEEDS_AND_VIEWS = ["resource_type:seed", "config.materialized:view"]
 
 
 def task_group_cache_dir(dag_id: str, group_id: str) -> Path | None:
@@ -90,13 +95,13 @@ def build_warehouse_dag() -> DAG:
             "dbt_cmd_global_flags": ["--no-write-json"],
             "full_refresh": "{{ params.full_refresh }}",
         }
-        seeds = DbtBuildLocalOperator(
-            task_id="seeds",
-            doc_md="Every seed (reference table) and its tests, in one dbt invocation.",
+        seeds_and_views = DbtBuildLocalOperator(
+            task_id="seeds_and_views",
+            doc_md="Every seed (reference table) and every view, with their tests, in one dbt invocation.",
             project_dir=project,
             profile_config=profile,
             invocation_mode=InvocationMode.DBT_RUNNER,
-            select=["resource_type:seed"],
+            select=SEEDS_AND_VIEWS,
             install_deps=False,
             retries=1,
             # A standalone Cosmos operator has no partial-parse cache of its own, so without
@@ -120,7 +125,7 @@ def build_warehouse_dag() -> DAG:
             render_config=RenderConfig(
                 load_method=LoadMode.DBT_MANIFEST,
                 test_behavior=TestBehavior.BUILD,
-                exclude=["resource_type:seed"],
+                exclude=SEEDS_AND_VIEWS,
             ),
             operator_args=dbt_args,
             default_args={"retries": 1},
@@ -163,7 +168,7 @@ def build_warehouse_dag() -> DAG:
             run_dbt(["docs", "generate", "--static", "--no-compile", "--target-path", str(target)])
             return str(target / "static_index.html")
 
-        published = prepare_profile() >> seeds >> dbt >> publish_marts()
+        published = prepare_profile() >> seeds_and_views >> dbt >> publish_marts()
         published >> [publish_report(), dbt_docs()]
 
     return build()

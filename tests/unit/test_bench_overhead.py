@@ -10,9 +10,9 @@ LOG = """\
 2026-01-02T00:00:04.000000Z [info     ] [DAG TEST] end task task_id=land_files map_index=-1 [airflow]
 2026-01-02T00:00:05.000000Z [info     ] [DAG TEST] starting task_id=land_files map_index=-1 [airflow]
 2026-01-02T00:00:05.500000Z [info     ] [DAG TEST] end task task_id=land_files map_index=-1 [airflow]
-2026-01-02T00:00:06.000000Z [info     ] [DAG TEST] starting task_id=seeds map_index=-1 [airflow]
-\x1b[0m00:00:09  Finished running 9 seeds in 0 hours 0 minutes and 0.40 seconds (0.40s).
-2026-01-02T00:00:10.000000Z [info     ] [DAG TEST] end task task_id=seeds map_index=-1 [airflow]
+2026-01-02T00:00:06.000000Z [info     ] [DAG TEST] starting task_id=seeds_and_views map_index=-1 [airflow]
+\x1b[0m00:00:09  Finished running 9 seeds, 5 view models in 0 hours 0 minutes and 0.40 seconds (0.40s).
+2026-01-02T00:00:10.000000Z [info     ] [DAG TEST] end task task_id=seeds_and_views map_index=-1 [airflow]
 2026-01-02T00:00:10.000000Z [info     ] [DAG TEST] starting task_id=dbt.fct_trade_model_build map_index=-1 [airflow]
 \x1b[0m00:00:11  Finished running 1 incremental model, 3 data tests in 0 hours 0 minutes and 0.60 seconds (0.60s).
 2026-01-02T00:00:11.000000Z [info     ] [DAG TEST] end task task_id=dbt.fct_trade_model_build map_index=-1 [airflow]
@@ -24,7 +24,7 @@ LOG = """\
 def test_task_times_add_up_per_task_id_and_dbt_node_time_is_read_from_dbt() -> None:
     tasks, airflow, dbt_nodes = task_durations(LOG)
     # land_files ran twice: 1 s after Airflow reported it started (2 s before that are Airflow's), then 0.5 s.
-    assert tasks == {"land_files": 1.5, "seeds": 4.0, "dbt.fct_trade_model_build": 1.0, "publish_report": 1.0}
+    assert tasks == {"land_files": 1.5, "seeds_and_views": 4.0, "dbt.fct_trade_model_build": 1.0, "publish_report": 1.0}
     assert airflow == 2.0
     assert dbt_nodes == 1.0
 

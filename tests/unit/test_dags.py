@@ -57,34 +57,58 @@ def test_dag_files_are_thin_and_state_schedule_and_catchup_in_the_factory() -> N
         assert 'schedule="' not in text and "schedule='" not in text
 
 
-def test_build_dag_has_one_task_per_model_after_a_single_seeds_task(bag: DagBag) -> None:
+def _manifest_nodes() -> dict[str, dict]:
     import json
 
     from sco_green.paths import dbt_project_dir
 
-    manifest = json.loads((dbt_project_dir() / "target" / "manifest.json").read_text())
-    models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    return json.loads((dbt_project_dir() / "target" / "manifest.json").read_text())["nodes"]
+
+
+def test_build_dag_has_one_task_per_table_model_after_a_single_seeds_and_views_task(bag: DagBag) -> None:
+    nodes = _manifest_nodes()
+    models = {n["name"]: n["config"]["materialized"] for n in nodes.values() if n["resource_type"] == "model"}
+    tables = {name for name, materialized in models.items() if materialized != "view"}
+    assert tables and len(tables) < len(models)
     dag = bag.dags["build_warehouse"]
     dbt_tasks = {t.task_id for t in dag.tasks if t.task_id.startswith("dbt.")}
-    assert dbt_tasks == {f"dbt.{name}_model_build" for name in models}
-    seeds = dag.get_task("seeds")
-    assert seeds.select == ["resource_type:seed"]
-    roots = [t for t in dag.tasks if t.task_id.startswith("dbt.") and not t.upstream_task_ids - {"seeds"}]
-    assert roots and all(t.upstream_task_ids == {"seeds"} for t in roots)
+    assert dbt_tasks == {f"dbt.{name}_model_build" for name in tables}
+    first = dag.get_task("seeds_and_views")
+    assert first.select == ["resource_type:seed", "config.materialized:view"]
+    roots = [t for t in dag.tasks if t.task_id.startswith("dbt.") and not t.upstream_task_ids - {"seeds_and_views"}]
+    assert roots and all(t.upstream_task_ids == {"seeds_and_views"} for t in roots)
 
 
-def test_seeds_task_shares_the_dbt_task_groups_partial_parse_cache(bag: DagBag) -> None:
-    """Without the task group's cache the seeds task parses the whole project every night."""
+def test_views_and_tests_built_before_the_model_tasks_read_only_sources_seeds_and_views() -> None:
+    """The seeds_and_views task runs first: a view (or a test of a view or seed, which dbt build
+    runs with it) reading a table model would find it unbuilt on a first night, or read
+    yesterday's rows. Such a view must get its own task instead."""
+    nodes = _manifest_nodes()
+    views = {uid for uid, n in nodes.items() if n["resource_type"] == "model" and n["config"]["materialized"] == "view"}
+    first = views | {uid for uid, n in nodes.items() if n["resource_type"] == "seed"}
+    tests = {
+        uid
+        for uid, n in nodes.items()
+        if n["resource_type"] in ("test", "unit_test") and set(n["depends_on"]["nodes"]) & first
+    }
+    assert views and tests
+    for uid in views | tests:
+        for parent in nodes[uid]["depends_on"]["nodes"]:
+            assert parent.startswith("source.") or parent in first, f"{uid} reads {parent}"
+
+
+def test_seeds_and_views_task_shares_the_dbt_task_groups_partial_parse_cache(bag: DagBag) -> None:
+    """Without the task group's cache the seeds_and_views task parses the whole project every night."""
     dag = bag.dags["build_warehouse"]
     group_dirs = {t.cache_dir for t in dag.tasks if t.task_id.startswith("dbt.")}
     assert len(group_dirs) == 1 and None not in group_dirs
-    assert dag.get_task("seeds").cache_dir == group_dirs.pop()
+    assert dag.get_task("seeds_and_views").cache_dir == group_dirs.pop()
 
 
 def test_every_dbt_task_of_the_build_takes_full_refresh_from_the_dags_param(bag: DagBag) -> None:
     """A full rebuild night rebuilds every seed and model: no dbt task may miss the param."""
     dag = bag.dags["build_warehouse"]
     assert dag.params["full_refresh"] is False
-    dbt_tasks = [t for t in dag.tasks if t.task_id == "seeds" or t.task_id.startswith("dbt.")]
+    dbt_tasks = [t for t in dag.tasks if t.task_id == "seeds_and_views" or t.task_id.startswith("dbt.")]
     assert len(dbt_tasks) > 1
     assert {t.full_refresh for t in dbt_tasks} == {"{{ params.full_refresh }}"}
