@@ -7,8 +7,8 @@ the precomputed manifest (``dbt_project/target/manifest.json``, written by
 that model, i.e. the model and its data and unit tests. The seeds (small reference
 tables) and the views (staging, and the members' versions) are built, with their tests, in
 one ``seeds_and_views`` task before them: a dbt invocation costs half a second to a second
-whatever it does, and rebuilding a view only replaces its definition. Marts are built into ``marts_build``;
-``publish_marts`` swaps them in only when every task succeeded.
+whatever it does, and rebuilding a view only replaces its definition. Marts are built into
+``marts_build``; ``publish_marts`` swaps them in only when every task succeeded.
 A run with the param ``full_refresh`` passes ``--full-refresh`` to every dbt task: seeds and
 incremental tables are rebuilt from scratch, then tested and published the same way.
 """
