@@ -63,11 +63,12 @@ def rewrite(source: Path, target: Path, pick, change) -> int:
 
 def last_year_share(records):
     """1% of the file's rows as new keys: every k-th row of the last year, moved to the next."""
-    last = [r for r in records if r["year"] == "2025"]
+    last_year = max(record["year"] for record in records)
+    last = [record for record in records if record["year"] == last_year]
     return last[:: max(1, len(last) // (len(records) // 100))]
 
 def next_year(record):
-    record["year"] = "2026"
+    record["year"] = str(int(record["year"]) + 1)
 
 def second_half(record):
     """The same ticket six months later, numbered in the second half-year's series."""
@@ -92,7 +93,7 @@ if kind == "new":
         rewrite(recycling / f"tickets_{park}_2025H1.csv", recycling / f"tickets_{park}_2025H2.csv", every_100th, second_half)
         for park in ("BATKEN", "ZIYA")
     )
-    print(f"   new files: {rows} new trade keys (year 2026), {tickets} new tickets (2025H2)")
+    print(f"   new files: {rows} new trade keys (a new year), {tickets} new tickets (2025H2)")
 else:
     rows = rewrite(trade / "trade_2020_2025_r0.csv", trade / "trade_2025_revisions.csv", every_100th, revise)
     tickets = rewrite(

@@ -62,7 +62,8 @@ def _manifest_nodes() -> dict[str, dict]:
 
     from sco_green.paths import dbt_project_dir
 
-    return json.loads((dbt_project_dir() / "target" / "manifest.json").read_text())["nodes"]
+    manifest = json.loads((dbt_project_dir() / "target" / "manifest.json").read_text())
+    return manifest["nodes"] | manifest["unit_tests"]
 
 
 def test_build_dag_has_one_task_per_table_model_after_a_single_seeds_and_views_task(bag: DagBag) -> None:
@@ -91,7 +92,7 @@ def test_views_and_tests_built_before_the_model_tasks_read_only_sources_seeds_an
         for uid, n in nodes.items()
         if n["resource_type"] in ("test", "unit_test") and set(n["depends_on"]["nodes"]) & first
     }
-    assert views and tests
+    assert views and tests and any(uid.startswith("unit_test.") for uid in tests)
     for uid in views | tests:
         for parent in nodes[uid]["depends_on"]["nodes"]:
             assert parent.startswith("source.") or parent in first, f"{uid} reads {parent}"
