@@ -1,12 +1,13 @@
 -- Incremental: a night takes only the winners rewritten since this table's watermark
 -- (macros/incremental_facts.sql); `dbt build --full-refresh` gives the same rows.
+{%- set key = ['park_id', 'ticket_no'] %}
 {%- set inputs_digest = fact_inputs_digest([ref('parks')]) %}
 {{
     config(
         materialized='incremental',
-        unique_key=['park_id', 'ticket_no'],
+        unique_key=key,
         incremental_strategy='merge',
-        merge_exclude_columns=['park_id', 'ticket_no'],
+        merge_exclude_columns=key,
         fillfactor=90,
         on_schema_change='fail',
         meta={'night_reads': {'winners': 'int_recycling__winning_tickets', 'seeds': ['parks']}},
