@@ -7,9 +7,8 @@ is split with the night's own log and the server's statistics:
 - Airflow: everything outside the tasks' own work (interpreter and imports, metadata database,
   DAG runs, the gaps between tasks, and each task's start until Airflow reports it started);
 - ingest tasks: the three ingest DAGs' tasks (ledger decisions on an empty inbox);
-- dbt start-up: dbt tasks' time not spent running nodes (manifest and partial parse, adapter
-  connection, and whatever of dbt's import the ingest DAGs did not hide: the night imports dbt
-  in a background thread while they run), from dbt's own "Finished running ... (N s)" lines;
+- dbt start-up: dbt tasks' time not spent running nodes (dbt import, manifest and partial
+  parse, adapter connection), from dbt's own "Finished running ... (N s)" lines;
 - dbt nodes: dbt's node execution time, seeds and tests included;
 - other tasks: profile, publish, docs and report tasks;
 - warehouse: time PostgreSQL spent executing the night's statements (pg_stat_database

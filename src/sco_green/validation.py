@@ -12,6 +12,8 @@ import contextlib
 import fcntl
 import logging
 import os
+import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -25,7 +27,6 @@ from psycopg import sql
 
 from expectations.feed_rules import rules_for, suite_name
 from expectations.rules import BLOCK
-from sco_green import background_imports
 from sco_green.paths import var_dir
 from sco_green.warehouse import sqlalchemy_url
 
@@ -113,16 +114,32 @@ def _context_at(root: str) -> Any:
     return context
 
 
-GX_MODULES = ("great_expectations", "expectations.suites")
+_warming: threading.Thread | None = None
+
+
+def _import_validation() -> None:
+    try:
+        import great_expectations  # noqa: F401
+
+        import expectations.suites  # noqa: F401
+    except Exception:  # noqa: BLE001 - validating imports again and reports the error there
+        log.debug("importing GX ahead of validation failed", exc_info=True)
 
 
 def start_importing_validation() -> None:
-    """Import GX (3-5 s of CPU) in a background thread, once per process.
+    """Import GX (3-5 s, CPU in this process) in a background thread, once per process.
 
     Called as files start to land: the landing thread then mostly waits on the server's COPY,
-    so where the same process validates next the import is done by the time it does.
+    so where the same process validates next (a night run in one process, ``ingest_feed``) the
+    import is done by the time it does; an import already started is simply waited for. The
+    thread is not a daemon: a process that only lands finishes the import before it exits
+    rather than being torn down in the middle of one.
     """
-    background_imports.start("gx", GX_MODULES)
+    global _warming
+    if _warming is not None or "great_expectations" in sys.modules:
+        return
+    _warming = threading.Thread(target=_import_validation, name="import-gx", daemon=False)
+    _warming.start()
 
 
 def build_data_docs() -> Path:

@@ -273,11 +273,11 @@ def test_landing_a_file_imports_great_expectations_meanwhile_and_a_land_only_pro
     write_csv(tmp_path / CLEAN_FILES["trade"], header, rows)
     code = (
         "import atexit, sys\n"
-        "from sco_green import background_imports, pipeline, warehouse\n"
+        "from sco_green import pipeline, validation, warehouse\n"
         "url, inbox = sys.argv[1:3]\n"
         "warehouse.bootstrap(url)\n"
         "entries = pipeline.land('trade', inbox, url)\n"
-        "print(entries[0]['rows_in'], background_imports._threads['gx'].name)\n"
+        "print(entries[0]['rows_in'], validation._warming.name)\n"
         "suites = lambda: getattr(sys.modules.get('expectations.suites'), 'configure_suite', None) is not None\n"
         "atexit.register(lambda: print('imported at exit:', suites(), flush=True))\n"
     )

@@ -1,9 +1,14 @@
 """The in-process nightly's heap handling around its DAG runs."""
 
 import gc
+import importlib
+import sys
 import weakref
+from pathlib import Path
 
-from sco_green.nightly import _frozen_heap
+import pytest
+
+from sco_green.nightly import _frozen_heap, _load_frozen
 
 
 class _Node:
@@ -35,4 +40,20 @@ def test_settling_after_a_run_frees_its_garbage_and_freezes_what_it_kept() -> No
         settle()
         assert dropped() is None  # collected, not frozen with the survivors
         assert gc.get_freeze_count() >= frozen_before + len(kept)
+    assert gc.get_freeze_count() == 0
+
+
+def test_the_build_starts_with_its_libraries_loaded_and_out_of_gc_scans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "heavy_library.py").write_text("tables = [[] for _ in range(1000)]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    with _frozen_heap():
+        frozen_before = gc.get_freeze_count()
+        _load_frozen(("heavy_library",))
+        assert "heavy_library" in sys.modules
+        # what the import made is frozen at once, not scanned by each later collection
+        assert gc.get_freeze_count() >= frozen_before + len(sys.modules["heavy_library"].tables)
+    del sys.modules["heavy_library"]
     assert gc.get_freeze_count() == 0
