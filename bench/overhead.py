@@ -7,8 +7,9 @@ is split with the night's own log and the server's statistics:
 - Airflow: everything outside the tasks' own work (interpreter and imports, metadata database,
   DAG runs, the gaps between tasks, and each task's start until Airflow reports it started);
 - ingest tasks: the three ingest DAGs' tasks (ledger decisions on an empty inbox);
-- dbt start-up: dbt tasks' time not spent running nodes (dbt import, manifest and partial
-  parse, adapter connection), from dbt's own "Finished running ... (N s)" lines;
+- dbt start-up: dbt's import at the start of the build (the night's "dbt loaded" line) and
+  dbt tasks' time not spent running nodes (manifest and partial parse, adapter connection),
+  from dbt's own "Finished running ... (N s)" lines;
 - dbt nodes: dbt's node execution time, seeds and tests included;
 - other tasks: profile, publish, docs and report tasks;
 - warehouse: time PostgreSQL spent executing the night's statements (pg_stat_database
@@ -27,12 +28,16 @@ from pathlib import Path
 
 import psycopg
 
+from sco_green.nightly import DBT_LOADED_LINE
+
 TARGET_SECONDS = 30.0
 INGEST_TASKS = ("land_files", "validate_files", "publish_files", "update_data_docs")
 _STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\S+Z) ")
 _TASK = re.compile(r"\[DAG TEST\] (starting|end task) task_id=(\S+)")
 _TASK_STARTED = "Task started"
 _DBT_RUN = re.compile(r"Finished running .* \((\d+(?:\.\d+)?)s\)")
+_DBT_LOADED = re.compile(re.escape(DBT_LOADED_LINE) + r" in (\d+(?:\.\d+)?) s")
+DBT_IMPORT = "dbt_import"  # not a task: the build's import of dbt before its first task
 
 
 def task_durations(log_text: str) -> tuple[dict[str, float], float, float]:
@@ -49,6 +54,9 @@ def task_durations(log_text: str) -> tuple[dict[str, float], float, float]:
         found = _DBT_RUN.search(line)
         if found:
             dbt_nodes += float(found.group(1))
+        loaded = _DBT_LOADED.search(line)
+        if loaded:
+            tasks[DBT_IMPORT] = tasks.get(DBT_IMPORT, 0.0) + float(loaded.group(1))
         stamp = _STAMP.match(line)
         if not stamp:
             continue
@@ -72,7 +80,7 @@ def task_durations(log_text: str) -> tuple[dict[str, float], float, float]:
 
 def split(wall: float, tasks: dict[str, float], dbt_nodes: float, warehouse: float) -> dict[str, float]:
     ingest = sum(s for t, s in tasks.items() if t in INGEST_TASKS)
-    dbt = sum(s for t, s in tasks.items() if t == "seeds_and_views" or t.startswith("dbt."))
+    dbt = sum(s for t, s in tasks.items() if t in ("seeds_and_views", DBT_IMPORT) or t.startswith("dbt."))
     other = sum(tasks.values()) - ingest - dbt
     return {
         "wall": wall,
