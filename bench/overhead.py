@@ -42,8 +42,9 @@ DBT_IMPORT = "dbt_import"  # not a task: the build's import of dbt before its fi
 
 def task_durations(log_text: str) -> tuple[dict[str, float], float, float]:
     """From a night's log: seconds per task (summed over DAGs for repeated task ids) counted from
-    the moment Airflow reports the task started, Airflow's own time before that (task instance
-    bookkeeping; the first task of a process also starts the in-process execution API), and
+    the moment Airflow reports the task started, plus the build's import of dbt before its first
+    task under ``DBT_IMPORT``; Airflow's own time before each task started (task instance
+    bookkeeping; the first task of a process also starts the in-process execution API); and
     dbt's node time."""
     started: dict[str, datetime] = {}
     running: dict[str, datetime] = {}
