@@ -7,8 +7,10 @@ the precomputed manifest (``dbt_project/target/manifest.json``, written by
 that model, i.e. the model and its data and unit tests. The seeds (small reference
 tables) and the views (staging, and the members' versions) are built, with their tests, in
 one ``seeds_and_views`` task before them: a dbt invocation costs half a second to a second
-whatever it does, and rebuilding a view only replaces its definition. Marts are built into
-``marts_build``; ``publish_marts`` swaps them in only when every task succeeded.
+whatever it does, and rebuilding a view only replaces its definition. A model task whose
+table was already built from the night's inputs (the dbt project and the loads of the feeds it
+reads) is skipped before dbt starts (``sco_green.unchanged_models``). Marts are built into
+``marts_build``; ``publish_marts`` swaps them in only when no task failed.
 A run with the param ``full_refresh`` passes ``--full-refresh`` to every dbt task: seeds and
 incremental tables are rebuilt from scratch, then tested and published the same way.
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from airflow.sdk import DAG, Param, dag, task
+from airflow.sdk import DAG, Param, TriggerRule, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos import settings as cosmos_settings
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
@@ -29,6 +31,7 @@ from sco_green.dag_support import DEFAULT_ARGS, START_DATE
 from sco_green.dbt_runner import dbt_env
 from sco_green.marts_publish import BUILD
 from sco_green.paths import dbt_project_dir
+from sco_green.unchanged_models import record_build, skip_if_already_built
 
 DAG_ID = "build_warehouse"
 DBT_GROUP_ID = "dbt"
@@ -127,11 +130,18 @@ def build_warehouse_dag() -> DAG:
                 test_behavior=TestBehavior.BUILD,
                 exclude=SEEDS_AND_VIEWS,
             ),
-            operator_args=dbt_args,
+            # A model whose table was already built from tonight's inputs is skipped
+            # (sco_green.unchanged_models); the tasks after it still run and decide for themselves.
+            operator_args={
+                **dbt_args,
+                "pre_execute": skip_if_already_built,
+                "post_execute": record_build,
+                "trigger_rule": TriggerRule.NONE_FAILED,
+            },
             default_args={"retries": 1},
         )
 
-        @task(outlets=[MARTS_ASSET])
+        @task(outlets=[MARTS_ASSET], trigger_rule=TriggerRule.NONE_FAILED)
         def publish_marts() -> list[str]:
             from sco_green.marts_publish import publish_marts as swap
 

@@ -1,0 +1,245 @@
+"""Skip a model task whose table was already built from tonight's inputs.
+
+A night runs every model task of the build, even when nothing a model reads has changed: trade
+figures arrive a few times a year, member snapshots monthly, tickets daily. A model task costs
+dbt's start-up (about half a second) and its statements (an incremental model still asks its
+winners what is new, a table is built again in full). Before a model task runs, the digest of
+its inputs is compared with the one recorded when the table now in its schema was built:
+
+* the project: every file of the dbt project (models, macros, seeds, configuration) and the
+  versions of dbt and its adapter, so any change of code or reference data rebuilds every model;
+* the data: for each feed whose raw table the model reads, through any node upstream of it or
+  of a test attached to it, that feed's ledger rows (load id and status). Publishing a file,
+  superseding, blocking or rejecting one all add or change a row. The models read the ledger
+  only for their own feeds (``tests/unit/test_unchanged_models.py`` holds them to it); a model
+  that reads the ledger and no raw table depends on every feed, and one that reads any other
+  source is never skipped.
+
+Equal digests mean the table already holds what tonight's build would give it: the task is
+skipped (Airflow state ``skipped``; the tasks after it and the publish run on ``none_failed``).
+The digest is recorded under the table's oid, like the facts' watermarks: publishing swaps the
+names of ``marts`` and ``marts_build``, so the table found in ``marts_build`` tonight is the one
+published the night before last, and its record must travel with it. It is recorded only after
+the task succeeded, i.e. after the model's tests passed, and a task that runs first forgets the
+record it finds, so a table whose build or tests failed is never taken as built. A full refresh
+skips nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sco_green.feeds import FEEDS
+from sco_green.marts_publish import BUILD, PUBLISHED
+from sco_green.paths import dbt_project_dir
+from sco_green.warehouse import connect
+
+log = logging.getLogger(__name__)
+
+RECORDS = "staging.model_build_inputs"
+LEDGER_SOURCE = ("audit", "load_ledger")
+RAW_SOURCES = "raw"
+# Not part of what dbt builds from: its own output and logs.
+_NOT_PROJECT = ("target", "logs")
+_VERSIONED = ("dbt-core", "dbt-adapters", "dbt-postgres")
+
+# pre_execute computes the digest before dbt runs; post_execute records that same digest (a
+# file published while the task ran changes the ledger after it was read: the next night sees
+# a different digest and builds again, never the other way round).
+_pending: dict[tuple[Any, ...], tuple[tuple[str, str], str]] = {}
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """What decides a model's table besides the project: where the build writes it, and the feeds
+    whose loads it reads."""
+
+    schema: str
+    name: str
+    feeds: tuple[str, ...]
+
+
+def model_inputs(manifest: dict[str, Any], unique_id: str) -> ModelInputs | None:
+    """The model's relation in the build and the feeds it reads; None when it reads a source
+    that is neither a raw feed table nor the ledger, or is not in the manifest (it is then
+    always built)."""
+    node = manifest["nodes"].get(unique_id)
+    if node is None:
+        return None
+    tests_of = _tests_by_parent(manifest)
+    seen: set[str] = set()
+    pending = [unique_id]
+    sources: set[tuple[str, str]] = set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current.startswith("source."):
+            source = manifest["sources"][current]
+            sources.add((source["source_name"], source["name"]))
+            continue
+        pending.extend(tests_of.get(current, ()))
+        found = manifest["nodes"].get(current) or manifest.get("unit_tests", {}).get(current)
+        if found is not None:
+            pending.extend(found.get("depends_on", {}).get("nodes", []))
+    feeds = {name for source_name, name in sources if source_name == RAW_SOURCES}
+    if any(s != LEDGER_SOURCE and (s[0] != RAW_SOURCES or s[1] not in FEEDS) for s in sources):
+        return None
+    if LEDGER_SOURCE in sources and not feeds:
+        feeds = set(FEEDS)
+    schema = BUILD if node["schema"] == PUBLISHED else node["schema"]
+    return ModelInputs(schema=schema, name=node.get("alias") or node["name"], feeds=tuple(sorted(feeds)))
+
+
+def _tests_by_parent(manifest: dict[str, Any]) -> dict[str, list[str]]:
+    by_parent: dict[str, list[str]] = {}
+    for unique_id, node in manifest["nodes"].items():
+        if node["resource_type"] == "test":
+            for parent in node.get("depends_on", {}).get("nodes", []):
+                by_parent.setdefault(parent, []).append(unique_id)
+    return by_parent
+
+
+def project_digest(project: Path) -> str:
+    """Every file dbt builds from (not its target/ and logs/) with its path, and the versions of
+    dbt and its adapter (whose macros write the SQL)."""
+    digest = hashlib.sha256()
+    files = sorted(
+        path for path in project.rglob("*") if path.is_file() and path.relative_to(project).parts[0] not in _NOT_PROJECT
+    )
+    for path in files:
+        digest.update(path.relative_to(project).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for package in _VERSIONED:
+        digest.update(f"{package}=={_version(package)}\0".encode())
+    return digest.hexdigest()
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def feed_digests(conn: Any, feeds: tuple[str, ...]) -> dict[str, str]:
+    """Per feed, an md5 of its ledger rows' load ids and statuses ('' for a feed with none)."""
+    rows = conn.execute(
+        "SELECT feed, md5(string_agg(load_id::text || ':' || status, ',' ORDER BY load_id))"
+        " FROM audit.load_ledger WHERE feed = ANY(%s) GROUP BY feed",
+        (list(feeds),),
+    ).fetchall()
+    found = dict(rows)
+    return {feed: found.get(feed, "") for feed in feeds}
+
+
+def inputs_digest(project: str, inputs: ModelInputs, feeds: dict[str, str]) -> str:
+    """The digest a table's build is recorded with; the schema is left out, since publishing
+    renames it."""
+    parts = [project, inputs.name, *(f"{feed}={feeds[feed]}" for feed in inputs.feeds)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def recorded_digest(conn: Any, schema: str, name: str) -> tuple[str, Any] | None:
+    """The digest and time recorded for the table now at schema.name, if any."""
+    if conn.execute("SELECT to_regclass(%s)", (RECORDS,)).fetchone()[0] is None:
+        return None
+    return conn.execute(
+        f"SELECT inputs_digest, built_at FROM {RECORDS}"
+        " WHERE relation_oid = to_regclass(format('%%I.%%I', %s::text, %s::text))",
+        (schema, name),
+    ).fetchone()
+
+
+def forget(conn: Any, schema: str, name: str) -> None:
+    if conn.execute("SELECT to_regclass(%s)", (RECORDS,)).fetchone()[0] is not None:
+        conn.execute(
+            f"DELETE FROM {RECORDS} WHERE relation_oid = to_regclass(format('%%I.%%I', %s::text, %s::text))",
+            (schema, name),
+        )
+
+
+def record(conn: Any, schema: str, name: str, digest: str) -> None:
+    """Record the table now at schema.name as built from digest; forget tables that are gone."""
+    conn.execute("CREATE SCHEMA IF NOT EXISTS staging")
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {RECORDS} ("
+        " relation_oid oid PRIMARY KEY,"
+        " built_as text NOT NULL,"  # the name at the build (publishing renames its schema)
+        " inputs_digest text NOT NULL,"
+        " built_at timestamptz NOT NULL DEFAULT now())"
+    )
+    conn.execute(
+        f"INSERT INTO {RECORDS} (relation_oid, built_as, inputs_digest)"
+        " SELECT relation, %s, %s FROM to_regclass(format('%%I.%%I', %s::text, %s::text)) AS relation"
+        " WHERE relation IS NOT NULL"
+        " ON CONFLICT (relation_oid) DO UPDATE SET built_as = excluded.built_as,"
+        " inputs_digest = excluded.inputs_digest, built_at = now()",
+        (f"{schema}.{name}", digest, schema, name),
+    )
+    conn.execute(f"DELETE FROM {RECORDS} WHERE relation_oid NOT IN (SELECT oid FROM pg_class)")
+
+
+@cache
+def _manifest(path: Path, mtime_ns: int) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_manifest(project: Path | None = None) -> dict[str, Any]:
+    """The precomputed manifest Cosmos renders the build from (read once per version)."""
+    path = (project or dbt_project_dir()) / "target" / "manifest.json"
+    return _manifest(path, path.stat().st_mtime_ns)
+
+
+def _is_true(value: Any) -> bool:
+    return value is True or str(value).strip().lower() in ("true", "1", "yes")
+
+
+def _run_key(context: Any) -> tuple[Any, ...]:
+    ti = context["ti"]
+    return (ti.dag_id, ti.run_id, ti.task_id, getattr(ti, "map_index", -1), getattr(ti, "try_number", 0))
+
+
+def skip_if_already_built(context: Any) -> None:
+    """Airflow ``pre_execute`` of a model task: skip it when its table was built from these inputs,
+    otherwise forget the table's record and remember the digest for ``record_build``."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    node = (getattr(context["task"], "extra_context", None) or {}).get("dbt_node_config") or {}
+    if node.get("resource_type") != "model":
+        return
+    project = dbt_project_dir()
+    inputs = model_inputs(load_manifest(project), node["unique_id"])
+    if inputs is None:
+        return
+    full_refresh = _is_true((context.get("params") or {}).get("full_refresh"))
+    with connect() as conn:
+        digest = inputs_digest(project_digest(project), inputs, feed_digests(conn, inputs.feeds))
+        found = recorded_digest(conn, inputs.schema, inputs.name)
+        if found is not None and found[0] == digest and not full_refresh:
+            raise AirflowSkipException(
+                f"{inputs.schema}.{inputs.name} was built at {found[1]:%Y-%m-%d %H:%M:%S %Z} from the same"
+                f" project and the same loads of {', '.join(inputs.feeds) or 'no feed'}: not built again"
+            )
+        forget(conn, inputs.schema, inputs.name)
+        conn.commit()
+    _pending[_run_key(context)] = ((inputs.schema, inputs.name), digest)
+
+
+def record_build(context: Any, result: Any = None) -> None:
+    """Airflow ``post_execute`` of a model task (called only when dbt built and tested it)."""
+    pending = _pending.pop(_run_key(context), None)
+    if pending is None:
+        return
+    (schema, name), digest = pending
+    with connect() as conn, conn.transaction():
+        record(conn, schema, name, digest)
+    log.info("recorded %s.%s as built from inputs %s", schema, name, digest[:12])
