@@ -13,6 +13,7 @@ from sco_green.generate import generate
 from sco_green.marts_publish import mart_digests
 from sco_green.nightly import CycleFailed, run_cycle
 from sco_green.unchanged_models import RECORDS
+from tests.integration.reliability.helpers import slip_unvalidated_trade_row
 
 FIRST = date(2026, 1, 5)
 MODELS = {
@@ -120,20 +121,7 @@ def test_a_model_whose_tests_failed_keeps_no_record_and_is_never_taken_as_built(
     assert _recorded(warehouse_url, "marts_build", "fct_trade") is not None
     published = _recorded(warehouse_url, "marts", "fct_trade")
     assert published is not None
-    with psycopg.connect(warehouse_url, autocommit=True) as conn:
-        # A load that slipped into raw without validation breaks fct_trade's check of flow.
-        load_id = conn.execute("SELECT nextval('audit.load_id_seq')").fetchone()[0]
-        conn.execute(
-            "INSERT INTO audit.load_ledger (load_id, feed, file_name, sha256, size_bytes, rows_in, rows_loaded, status)"
-            " VALUES (%s, 'trade', 'manual.csv', 'manual', 0, 1, 1, 'loaded')",
-            (load_id,),
-        )
-        conn.execute(
-            "INSERT INTO raw.trade (load_id, file_name, source_row, year, reporter_iso3, partner_iso3, flow,"
-            " hs_version, hs6, trade_value_usd, net_weight_kg, revision)"
-            " VALUES (%s, 'manual.csv', 1, 2025, 'CHN', 'KAZ', 'Q', 'HS2022', '854143', 1, 1, 0)",
-            (load_id,),
-        )
+    slip_unvalidated_trade_row(warehouse_url)
     with pytest.raises(CycleFailed, match="fct_trade"):
         _night(inbox, 2)
     # The failed table in marts_build holds the bad row: its record (from the first night) is

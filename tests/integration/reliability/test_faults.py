@@ -23,7 +23,7 @@ from sco_green.generate import generate
 from sco_green.marts_publish import mart_digests
 from sco_green.nightly import run_cycle
 from sco_green.pipeline import ingest_feed
-from tests.integration.reliability.helpers import csv_records, ledger_rows
+from tests.integration.reliability.helpers import csv_records, ledger_rows, slip_unvalidated_trade_row
 
 DAY = date(2025, 12, 29)
 
@@ -131,19 +131,7 @@ def test_failing_dbt_test_leaves_yesterdays_marts_and_fails_the_cycle(
     snapshot_sql = "SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM marts.fct_trade t"
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         before = conn.execute(snapshot_sql).fetchone()[0]
-        # A load that slipped into raw without validation breaks fct_trade's check of flow.
-        load_id = conn.execute("SELECT nextval('audit.load_id_seq')").fetchone()[0]
-        conn.execute(
-            "INSERT INTO audit.load_ledger (load_id, feed, file_name, sha256, size_bytes, rows_in, rows_loaded, status)"
-            " VALUES (%s, 'trade', 'manual.csv', 'manual', 0, 1, 1, 'loaded')",
-            (load_id,),
-        )
-        conn.execute(
-            "INSERT INTO raw.trade (load_id, file_name, source_row, year, reporter_iso3, partner_iso3, flow,"
-            " hs_version, hs6, trade_value_usd, net_weight_kg, revision)"
-            " VALUES (%s, 'manual.csv', 1, 2025, 'CHN', 'KAZ', 'Q', 'HS2022', '854143', 1, 1, 0)",
-            (load_id,),
-        )
+    slip_unvalidated_trade_row(warehouse_url)
     capsys.readouterr()
     assert main(["nightly", "--inbox", str(inbox), "--logical-date", "2025-12-30"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
