@@ -35,7 +35,7 @@ def _night(inbox: Path, day: int, *, full_refresh: bool = False) -> dict[str, st
         run_id = (
             session.query(DagRun.run_id)
             .filter(DagRun.dag_id == "build_warehouse")
-            .order_by(DagRun.logical_date.desc())
+            .order_by(DagRun.id.desc())  # the run just made (other tests' runs share the metadata DB)
             .first()[0]
         )
         rows = (
