@@ -148,23 +148,26 @@ def inputs_digest(project: str, inputs: ModelInputs, feeds: dict[str, str]) -> s
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+# The table now at (schema, name), looked up by the two parameters that follow.
+_RELATION = "to_regclass(format('%%I.%%I', %s::text, %s::text))"
+
+
+def _records_exist(conn: Any) -> bool:
+    return conn.execute("SELECT to_regclass(%s)", (RECORDS,)).fetchone()[0] is not None
+
+
 def recorded_digest(conn: Any, schema: str, name: str) -> tuple[str, Any] | None:
     """The digest and time recorded for the table now at schema.name, if any."""
-    if conn.execute("SELECT to_regclass(%s)", (RECORDS,)).fetchone()[0] is None:
+    if not _records_exist(conn):
         return None
     return conn.execute(
-        f"SELECT inputs_digest, built_at FROM {RECORDS}"
-        " WHERE relation_oid = to_regclass(format('%%I.%%I', %s::text, %s::text))",
-        (schema, name),
+        f"SELECT inputs_digest, built_at FROM {RECORDS} WHERE relation_oid = {_RELATION}", (schema, name)
     ).fetchone()
 
 
 def forget(conn: Any, schema: str, name: str) -> None:
-    if conn.execute("SELECT to_regclass(%s)", (RECORDS,)).fetchone()[0] is not None:
-        conn.execute(
-            f"DELETE FROM {RECORDS} WHERE relation_oid = to_regclass(format('%%I.%%I', %s::text, %s::text))",
-            (schema, name),
-        )
+    if _records_exist(conn):
+        conn.execute(f"DELETE FROM {RECORDS} WHERE relation_oid = {_RELATION}", (schema, name))
 
 
 def record(conn: Any, schema: str, name: str, digest: str) -> None:
@@ -179,7 +182,7 @@ def record(conn: Any, schema: str, name: str, digest: str) -> None:
     )
     conn.execute(
         f"INSERT INTO {RECORDS} (relation_oid, built_as, inputs_digest)"
-        " SELECT relation, %s, %s FROM to_regclass(format('%%I.%%I', %s::text, %s::text)) AS relation"
+        f" SELECT relation, %s, %s FROM {_RELATION} AS relation"
         " WHERE relation IS NOT NULL"
         " ON CONFLICT (relation_oid) DO UPDATE SET built_as = excluded.built_as,"
         " inputs_digest = excluded.inputs_digest, built_at = now()",
