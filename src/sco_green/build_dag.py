@@ -164,19 +164,13 @@ def build_warehouse_dag() -> DAG:
             """dbt's documentation site (static, one file) for report authors, under var/dbt_docs.
 
             Descriptions, columns, tests, lineage and each model's source, with the catalog of
-            the published marts. Parsed, not compiled: compiling every node runs the
-            incremental models' introspective queries against the published marts again, and
-            took 2.4 s where parse and docs take 0.6 s, for compiled SQL that shows only one
-            night's constants. ``docs generate --no-compile`` embeds the manifest.json of its
-            target path, which the parse writes.
+            the published marts; generated again only when the project or the catalog changed
+            (``sco_green.dbt_runner.write_docs``).
             """
-            from sco_green.dbt_runner import run_dbt
+            from sco_green.dbt_runner import write_docs
             from sco_green.paths import var_dir
 
-            target = var_dir() / "dbt_docs"
-            run_dbt(["parse", "--quiet", "--target-path", str(target)])
-            run_dbt(["docs", "generate", "--static", "--no-compile", "--target-path", str(target)])
-            return str(target / "static_index.html")
+            return str(write_docs(var_dir() / "dbt_docs"))
 
         published = prepare_profile() >> seeds_and_views >> dbt >> publish_marts()
         published >> [publish_report(), dbt_docs()]
