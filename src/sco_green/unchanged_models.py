@@ -87,7 +87,7 @@ def model_inputs(manifest: dict[str, Any], unique_id: str) -> ModelInputs | None
             sources.add((source["source_name"], source["name"]))
             continue
         pending.extend(tests_of.get(current, ()))
-        found = manifest["nodes"].get(current) or manifest.get("unit_tests", {}).get(current)
+        found = manifest["nodes"].get(current)
         if found is not None:
             pending.extend(found.get("depends_on", {}).get("nodes", []))
     feeds = {name for source_name, name in sources if source_name == RAW_SOURCES}
