@@ -3,7 +3,7 @@
 It follows the structure of the SCO Green Industry Development and Cooperation Report
 (background; member states' overview; typical cooperation cases; cooperation space;
 cooperation models and mechanisms; outlook). Headings are bilingual, numbers are
-formatted for each language, charts are inline SVG drawn by matplotlib, and every
+formatted for each language, charts are inline SVG (``sco_green.svg_chart``), and every
 table names the mart it was read from and the latest load behind it. The file is
 written to a temporary name and renamed, so a failed write leaves no partial report.
 """
@@ -11,10 +11,7 @@ written to a temporary name and renamed, so a failed write leaves no partial rep
 from __future__ import annotations
 
 import html
-import io
-import logging
 import os
-import re
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
@@ -23,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sco_green.svg_chart import bar_chart
 from sco_green.warehouse import connect
 
 SCO_MEMBERS_ORDER = ("CHN", "KAZ", "KGZ", "RUS", "TJK", "UZB", "IND", "PAK", "IRN", "BLR")
@@ -91,42 +89,6 @@ def _table(headers: list[tuple[str, str]], rows: list[list[str]], source: str, l
         f"<div class='src'>数据来源 Source: <code>{html.escape(source)}</code> · 最近加载 latest load: "
         f"{html.escape(loaded)}</div>"
     )
-
-
-def _svg(fig: Any) -> str:
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    text = buffer.getvalue()
-    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)  # creator and timestamp: not content
-    return text[text.index("<svg") :]
-
-
-def _bar_chart(series: dict[str, dict[str, float]], title: str, ylabel: str, stacked: bool = True) -> str:
-    """Stacked bars: series[label][x] = value."""
-    import matplotlib
-
-    logging.getLogger("matplotlib").setLevel(logging.WARNING)
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams["svg.fonttype"] = "path"
-    xs = sorted({x for values in series.values() for x in values})
-    fig, ax = plt.subplots(figsize=(9, 3.8))
-    bottom = [0.0] * len(xs)
-    for label, values in sorted(series.items()):
-        heights = [values.get(x, 0.0) for x in xs]
-        ax.bar([str(x) for x in xs], heights, bottom=bottom if stacked else None, label=label)
-        if stacked:
-            bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
-    ax.set_title(title)
-    ax.set_ylabel(ylabel)
-    ax.tick_params(axis="x", labelrotation=45)
-    if series:
-        ax.legend(fontsize=7, ncol=2, frameon=False)
-    return _svg(fig)
 
 
 def _latest_loads(conn: Any) -> dict[str, str]:
@@ -276,10 +238,10 @@ def build_sections(conn: Any, year: int) -> list[Section]:
     ]
     space = (
         "<figure>"
-        + _bar_chart(series, "Green exports by category (USD million)", "USD million")
+        + bar_chart(series, "Green exports by category (USD million)", "USD million")
         + "<figcaption>按类别的绿色产品出口 Green exports by category · source marts.fct_trade</figcaption></figure>"
         + "<figure>"
-        + _bar_chart(
+        + bar_chart(
             {"exports": {p: float(v) / 1e6 for p, v in partners}},
             f"Top partners of green exports {year} (USD million)",
             "USD million",
@@ -324,7 +286,7 @@ def build_sections(conn: Any, year: int) -> list[Section]:
             member_load,
         )
         + "<figure>"
-        + _bar_chart(tonnes_series, f"Monthly inbound recycling by segment {year} (t)", "tonnes")
+        + bar_chart(tonnes_series, f"Monthly inbound recycling by segment {year} (t)", "tonnes")
         + "<figcaption>各板块月度入场回收量 Monthly inbound tonnes by segment · source "
         "marts.rpt_park_recycling_monthly</figcaption></figure>"
         + _table(
