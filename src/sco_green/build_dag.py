@@ -9,7 +9,8 @@ tables) and the views (staging, and the members' versions) are built, with their
 one ``seeds_and_views`` task before them: a dbt invocation costs half a second to a second
 whatever it does, and rebuilding a view only replaces its definition. A model task whose
 table was already built from the night's inputs (the dbt project and the loads of the feeds it
-reads) is skipped before dbt starts (``sco_green.unchanged_models``). Marts are built into
+reads) is skipped before dbt starts (``sco_green.unchanged_models``); ``seeds_and_views``
+selects only the seeds and views not yet built from them, and is skipped when there are none. Marts are built into
 ``marts_build``; ``publish_marts`` swaps them in only when no task failed.
 A run with the param ``full_refresh`` passes ``--full-refresh`` to every dbt task: seeds and
 incremental tables are rebuilt from scratch, then tested and published the same way.
@@ -31,7 +32,7 @@ from sco_green.dag_support import DEFAULT_ARGS, START_DATE
 from sco_green.dbt_runner import dbt_env
 from sco_green.marts_publish import BUILD
 from sco_green.paths import dbt_project_dir
-from sco_green.unchanged_models import record_build, skip_if_already_built
+from sco_green.unchanged_models import record_build, select_changed_seeds_and_views, skip_if_already_built
 
 DAG_ID = "build_warehouse"
 DBT_GROUP_ID = "dbt"
@@ -111,6 +112,10 @@ def build_warehouse_dag() -> DAG:
             # this dbt parsed the whole project again every night (2-4 s); the task group's
             # cache holds the same project, profile and vars.
             cache_dir=task_group_cache_dir(DAG_ID, DBT_GROUP_ID),
+            # Only the seeds and views not yet built from tonight's inputs (sco_green.unchanged_models);
+            # skipped when there are none.
+            pre_execute=select_changed_seeds_and_views,
+            post_execute=record_build,
             **dbt_args,
         )
         dbt = DbtTaskGroup(

@@ -53,7 +53,6 @@ _VERSIONED = ("dbt-core", "dbt-adapters", "dbt-postgres")
 # pre_execute computes the digest before dbt runs; post_execute records that same digest (a
 # file published while the task ran changes the ledger after it was read: the next night sees
 # a different digest and builds again, never the other way round).
-_pending: dict[tuple[Any, ...], tuple[tuple[str, str], str]] = {}
 
 
 @dataclass(frozen=True)
@@ -64,6 +63,9 @@ class ModelInputs:
     schema: str
     name: str
     feeds: tuple[str, ...]
+
+
+_pending: dict[tuple[Any, ...], list[tuple[ModelInputs, str]]] = {}
 
 
 def model_inputs(manifest: dict[str, Any], unique_id: str) -> ModelInputs | None:
@@ -234,15 +236,90 @@ def skip_if_already_built(context: Any) -> None:
             )
         forget(conn, inputs.schema, inputs.name)
         conn.commit()
-    _pending[_run_key(context)] = ((inputs.schema, inputs.name), digest)
+    _pending[_run_key(context)] = [(inputs, digest)]
+
+
+def seeds_and_views(manifest: dict[str, Any]) -> list[str]:
+    """The nodes of the build's ``seeds_and_views`` task (selectors ``resource_type:seed`` and
+    ``config.materialized:view``)."""
+    return sorted(
+        unique_id
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "seed"
+        or (node["resource_type"] == "model" and node["config"].get("materialized") == "view")
+    )
+
+
+def with_downstream_views(manifest: dict[str, Any], nodes: set[str]) -> set[str]:
+    """``nodes`` and every view downstream of one of them: dbt replaces a view by renaming the old
+    one away and dropping it with ``cascade``, which drops the views that read it, so a view
+    rebuilt without the views after it would leave them gone."""
+    views = {
+        unique_id
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and node["config"].get("materialized") == "view"
+    }
+    result = set(nodes)
+    grew = True
+    while grew:
+        grew = False
+        for view in views - result:
+            if any(parent in result and parent in views for parent in manifest["nodes"][view]["depends_on"]["nodes"]):
+                result.add(view)
+                grew = True
+    return result
+
+
+def select_changed_seeds_and_views(context: Any) -> None:
+    """Airflow ``pre_execute`` of the ``seeds_and_views`` task: narrow its selection to the seeds
+    and views not yet built from tonight's inputs (and the views after a rebuilt view), or skip it.
+
+    A seed's inputs are the project (its file is one of the project's files); a view's are the
+    project and the loads of the feeds it and its tests read, since its tests check data.
+    """
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    task = context["task"]
+    project = dbt_project_dir()
+    manifest = load_manifest(project)
+    full_refresh = _is_true((context.get("params") or {}).get("full_refresh"))
+    nodes = seeds_and_views(manifest)
+    planned: dict[str, tuple[ModelInputs, str]] = {}
+    changed: set[str] = set()
+    with connect() as conn:
+        project_hash = project_digest(project)
+        feeds = feed_digests(conn, tuple(FEEDS))
+        for unique_id in nodes:
+            inputs = model_inputs(manifest, unique_id)
+            if inputs is None:
+                changed.add(unique_id)
+                continue
+            planned[unique_id] = (inputs, inputs_digest(project_hash, inputs, feeds))
+            found = recorded_digest(conn, inputs.schema, inputs.name)
+            if full_refresh or found is None or found[0] != planned[unique_id][1]:
+                changed.add(unique_id)
+        build = with_downstream_views(manifest, changed)
+        if not build:
+            raise AirflowSkipException(
+                f"all {len(nodes)} seeds and views were built from the same project and the same loads"
+                " of the feeds they read: not built again"
+            )
+        for unique_id in build & planned.keys():
+            forget(conn, planned[unique_id][0].schema, planned[unique_id][0].name)
+        conn.commit()
+    task.select = ["fqn:" + ".".join(manifest["nodes"][unique_id]["fqn"]) for unique_id in sorted(build)]
+    log.info("building %d of %d seeds and views: %s", len(build), len(nodes), ", ".join(sorted(build)) or "none")
+    _pending[_run_key(context)] = [planned[unique_id] for unique_id in sorted(build & planned.keys())]
 
 
 def record_build(context: Any, result: Any = None) -> None:
-    """Airflow ``post_execute`` of a model task (called only when dbt built and tested it)."""
+    """Airflow ``post_execute`` of a model task or of ``seeds_and_views`` (called only when dbt
+    built and tested what it selected)."""
     pending = _pending.pop(_run_key(context), None)
-    if pending is None:
+    if not pending:
         return
-    (schema, name), digest = pending
     with connect() as conn, conn.transaction():
-        record(conn, schema, name, digest)
-    log.info("recorded %s.%s as built from inputs %s", schema, name, digest[:12])
+        for inputs, digest in pending:
+            record(conn, inputs.schema, inputs.name, digest)
+    for inputs, digest in pending:
+        log.info("recorded %s.%s as built from inputs %s", inputs.schema, inputs.name, digest[:12])

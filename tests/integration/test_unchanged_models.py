@@ -1,4 +1,4 @@
-"""Nights that skip the model tasks whose table was already built from the night's inputs."""
+"""Nights that skip the model tasks, seeds and views already built from the night's inputs."""
 
 from __future__ import annotations
 
@@ -48,6 +48,21 @@ def _night(inbox: Path, day: int, *, full_refresh: bool = False) -> dict[str, st
     }
 
 
+def _oids(url: str, relations: tuple[str, ...]) -> dict[str, tuple[int, object]]:
+    """The oid of each relation and when its build was recorded."""
+    with psycopg.connect(url) as conn:
+        return {
+            name: conn.execute(
+                f"SELECT to_regclass(%s)::oid, (SELECT built_at FROM {RECORDS} WHERE relation_oid = to_regclass(%s))",
+                (name, name),
+            ).fetchone()
+            for name in relations
+        }
+
+
+SEED_AND_VIEWS = ("ref.countries", "ref.parks", "staging.stg_trade__trade_records", "staging.stg_recycling__tickets")
+
+
 def _model_states(states: dict[str, str], feed: str) -> set[str]:
     return {states[f"{model}_model_build"] for model in MODELS[feed]}
 
@@ -67,6 +82,8 @@ def test_a_night_builds_only_the_models_of_the_feeds_that_changed_and_publishes_
     generate(inbox, cycle=1)
     first = _night(inbox, 0)
     assert all(_model_states(first, feed) == {"success"} for feed in MODELS)
+    built_first = _oids(warehouse_url, SEED_AND_VIEWS)
+    assert all(oid and built_at for oid, built_at in built_first.values())
     # marts_build was empty: the second night builds its tables; the winners in staging (one
     # copy, not swapped) were built from the same loads the night before.
     second = _night(inbox, 1)
@@ -74,12 +91,20 @@ def test_a_night_builds_only_the_models_of_the_feeds_that_changed_and_publishes_
     built = {model for models in MODELS.values() for model in models if second[f"{model}_model_build"] == "success"}
     assert built == {model for models in MODELS.values() for model in models} - winners
     assert {second[f"{model}_model_build"] for model in winners} == {"skipped"}
+    assert second["seeds_and_views"] == "skipped"  # no seed file and no load changed
 
     _add_new_ticket_files(inbox, tmp_path)
     tickets = _night(inbox, 2)
     assert _model_states(tickets, "recycling") == {"success"}
     assert _model_states(tickets, "trade") == _model_states(tickets, "members") == {"skipped"}
     assert tickets["publish_marts"] == tickets["publish_report"] == "success"
+    # Only the views that read the tickets were replaced (a new view, a new oid); the seeds and
+    # the trade view were left as they were.
+    assert tickets["seeds_and_views"] == "success"
+    after_tickets = _oids(warehouse_url, SEED_AND_VIEWS)
+    unchanged = ("ref.countries", "ref.parks", "staging.stg_trade__trade_records")
+    assert {name: after_tickets[name] for name in unchanged} == {name: built_first[name] for name in unchanged}
+    assert after_tickets["staging.stg_recycling__tickets"][0] != built_first["staging.stg_recycling__tickets"][0]
     published = mart_digests(warehouse_url)
 
     # The recycling tables in marts_build are the ones published two nights ago, built before
@@ -93,12 +118,17 @@ def test_a_night_builds_only_the_models_of_the_feeds_that_changed_and_publishes_
 
     rebuilt = _night(inbox, 4, full_refresh=True)
     assert all(_model_states(rebuilt, feed) == {"success"} for feed in MODELS)
+    assert rebuilt["seeds_and_views"] == "success"
+    assert all(
+        built_at > after_tickets[name][1] for name, (_oid, built_at) in _oids(warehouse_url, SEED_AND_VIEWS).items()
+    )
     assert mart_digests(warehouse_url) == published
 
     # Both schemas now hold tables built from the night's loads: nothing is built, and the
     # marts published are still the same figures.
     quiet = _night(inbox, 5)
     assert all(_model_states(quiet, feed) == {"skipped"} for feed in MODELS)
+    assert quiet["seeds_and_views"] == "skipped"
     assert quiet["publish_marts"] == "success"
     assert mart_digests(warehouse_url) == published
 

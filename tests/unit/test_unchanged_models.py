@@ -1,4 +1,4 @@
-"""What a model task's inputs digest is made of: the project's files and the feeds it reads."""
+"""What a model's, seed's or view's inputs digest is made of: the project's files and the feeds it reads."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ import pytest
 
 from sco_green.feeds import FEEDS
 from sco_green.paths import dbt_project_dir
-from sco_green.unchanged_models import inputs_digest, load_manifest, model_inputs, project_digest
+from sco_green.unchanged_models import (
+    inputs_digest,
+    load_manifest,
+    model_inputs,
+    project_digest,
+    seeds_and_views,
+    with_downstream_views,
+)
 
 FEED_LITERAL = re.compile("['\"](" + "|".join(FEEDS) + ")['\"]")
 
@@ -147,3 +154,34 @@ def test_inputs_digest_counts_the_table_and_each_feeds_loads_but_not_the_schema(
 
 def test_a_model_the_manifest_does_not_know_is_never_skipped() -> None:
     assert model_inputs(_manifest(**{"model.p.known": ["source.p.raw.trade"]}), "model.p.unknown") is None
+
+
+def test_seeds_and_views_are_every_seed_and_view_and_only_them() -> None:
+    manifest = load_manifest()
+    kinds = {
+        unique_id: node["resource_type"] if node["resource_type"] == "seed" else node["config"]["materialized"]
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] in ("seed", "model")
+    }
+    nodes = seeds_and_views(manifest)
+    assert {kinds[unique_id] for unique_id in nodes} == {"seed", "view"}
+    assert set(nodes) == {unique_id for unique_id, kind in kinds.items() if kind in ("seed", "view")}
+
+
+def test_a_seeds_inputs_are_the_project_alone() -> None:
+    manifest = load_manifest()
+    for unique_id in seeds_and_views(manifest):
+        if unique_id.startswith("seed."):
+            assert model_inputs(manifest, unique_id).feeds == (), unique_id
+
+
+def test_a_rebuilt_view_brings_every_view_that_reads_it_and_a_seed_brings_none() -> None:
+    """dbt drops a replaced view with cascade, taking the views that read it along."""
+    manifest = load_manifest()
+    members = "model.sco_green.stg_members__members"
+    versions = "model.sco_green.int_members__versions"
+    assert members in manifest["nodes"][versions]["depends_on"]["nodes"]
+    assert with_downstream_views(manifest, {members}) == {members, versions}
+    assert with_downstream_views(manifest, {versions}) == {versions}
+    seeds = {unique_id for unique_id in seeds_and_views(manifest) if unique_id.startswith("seed.")}
+    assert with_downstream_views(manifest, seeds) == seeds
