@@ -98,6 +98,39 @@ def _latest_loads(conn: Any) -> dict[str, str]:
     return {feed: f"{feed}: {when:%Y-%m-%d %H:%M} UTC" for feed, when in rows}
 
 
+# The report's three views of green trade in one scan of fct_trade (each alone scanned it again):
+# per reporter and category in the year (exports, imports), per year and category over six years
+# (exports), per partner in the year (exports).
+GREEN_TRADE = """
+SELECT
+    grouping(reporter_iso3, partner_iso3, green_category) AS grouped_away,
+    year, reporter_iso3, partner_iso3, green_category,
+    sum(trade_value_usd) FILTER (WHERE flow = 'X') AS exports,
+    sum(trade_value_usd) FILTER (WHERE flow = 'M') AS imports
+FROM marts.fct_trade
+WHERE green_category IS NOT NULL AND year BETWEEN %(first)s AND %(year)s
+GROUP BY GROUPING SETS ((year, reporter_iso3, green_category), (year, green_category), (year, partner_iso3))
+"""
+TOP_PARTNERS = 12
+
+
+def _green_trade(conn: Any, year: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """(reporter, category, exports, imports) in ``year``; (year, category, exports) over six years;
+    the top partners' (partner, exports) in ``year``, largest first."""
+    by_country, by_year, partners = [], [], []
+    for grouped_away, y, reporter, partner, category, exports, imports in conn.execute(
+        GREEN_TRADE, {"first": year - 5, "year": year}
+    ):
+        if grouped_away == 0b010 and y == year:  # partner grouped away
+            by_country.append((reporter, category, exports, imports))
+        elif grouped_away == 0b110 and exports is not None:
+            by_year.append((y, category, exports))
+        elif grouped_away == 0b101 and y == year and exports is not None:
+            partners.append((partner, exports))
+    partners.sort(key=lambda row: (-row[1], row[0]))
+    return sorted(by_country), sorted(by_year), partners[:TOP_PARTNERS]
+
+
 def build_sections(conn: Any, year: int) -> list[Section]:
     loads = _latest_loads(conn)
     trade_load = loads.get("trade", "trade: none")
@@ -145,12 +178,7 @@ def build_sections(conn: Any, year: int) -> list[Section]:
     )
 
     # -- member states' overview
-    by_country = conn.execute(
-        "SELECT reporter_iso3, green_category,"
-        " sum(trade_value_usd) FILTER (WHERE flow = 'X'), sum(trade_value_usd) FILTER (WHERE flow = 'M')"
-        " FROM marts.fct_trade WHERE year = %s AND green_category IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
-        (year,),
-    ).fetchall()
+    by_country, by_year, partners = _green_trade(conn, year)
     fields_by_country = conn.execute(
         "SELECT country_iso3, f, count(*) FROM marts.dim_members, unnest(fields) AS f"
         " WHERE valid_from <= make_date(%s, 12, 31) AND (valid_to IS NULL OR valid_to > make_date(%s, 12, 31))"
@@ -208,19 +236,9 @@ def build_sections(conn: Any, year: int) -> list[Section]:
     )
 
     # -- cooperation space: trade growth by category and partner
-    by_year = conn.execute(
-        "SELECT year, green_category, sum(trade_value_usd) FROM marts.fct_trade"
-        " WHERE green_category IS NOT NULL AND flow = 'X' AND year BETWEEN %s AND %s GROUP BY 1, 2",
-        (year - 5, year),
-    ).fetchall()
     series: dict[str, dict[str, float]] = defaultdict(dict)
     for y, category, value in by_year:
         series[category][str(y)] = float(value) / 1e6
-    partners = conn.execute(
-        "SELECT partner_iso3, sum(trade_value_usd) FROM marts.fct_trade"
-        " WHERE green_category IS NOT NULL AND flow = 'X' AND year = %s GROUP BY 1 ORDER BY 2 DESC LIMIT 12",
-        (year,),
-    ).fetchall()
     growth = conn.execute(
         "SELECT cur.country_iso3, cur.exports_usd, prev.exports_usd FROM marts.rpt_country_green_trade AS cur"
         " LEFT JOIN marts.rpt_country_green_trade AS prev ON prev.country_iso3 = cur.country_iso3"
