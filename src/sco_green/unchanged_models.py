@@ -44,6 +44,8 @@ from sco_green.warehouse import connect
 log = logging.getLogger(__name__)
 
 RECORDS = "staging.model_build_inputs"
+UNIT_TESTS_PASSED = "staging.unit_tests_passed"
+EXCLUDE_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
 LEDGER_SOURCE = ("audit", "load_ledger")
 RAW_SOURCES = "raw"
 # Not part of what dbt builds from: its own output and logs.
@@ -65,7 +67,16 @@ class ModelInputs:
     feeds: tuple[str, ...]
 
 
-_pending: dict[tuple[Any, ...], list[tuple[ModelInputs, str]]] = {}
+@dataclass(frozen=True)
+class _Build:
+    """What a task's ``post_execute`` records once dbt built and tested what it selected."""
+
+    tables: list[tuple[ModelInputs, str]]  # each table with its inputs digest
+    project: str  # the project digest
+    unit_tested: tuple[str, ...]  # the models whose unit tests ran
+
+
+_pending: dict[tuple[Any, ...], _Build] = {}
 
 
 def model_inputs(manifest: dict[str, Any], unique_id: str) -> ModelInputs | None:
@@ -222,21 +233,83 @@ def skip_if_already_built(context: Any) -> None:
     if node.get("resource_type") != "model":
         return
     project = dbt_project_dir()
-    inputs = model_inputs(load_manifest(project), node["unique_id"])
-    if inputs is None:
-        return
+    manifest = load_manifest(project)
+    inputs = model_inputs(manifest, node["unique_id"])
     full_refresh = _is_true((context.get("params") or {}).get("full_refresh"))
+    project_hash = project_digest(project)
+    tables = []
     with connect() as conn:
-        digest = inputs_digest(project_digest(project), inputs, feed_digests(conn, inputs.feeds))
-        found = recorded_digest(conn, inputs.schema, inputs.name)
-        if found is not None and found[0] == digest and not full_refresh:
-            raise AirflowSkipException(
-                f"{inputs.schema}.{inputs.name} was built at {found[1]:%Y-%m-%d %H:%M:%S %Z} from the same"
-                f" project and the same loads of {', '.join(inputs.feeds) or 'no feed'}: not built again"
-            )
-        forget(conn, inputs.schema, inputs.name)
+        if inputs is not None:
+            digest = inputs_digest(project_hash, inputs, feed_digests(conn, inputs.feeds))
+            found = recorded_digest(conn, inputs.schema, inputs.name)
+            if found is not None and found[0] == digest and not full_refresh:
+                raise AirflowSkipException(
+                    f"{inputs.schema}.{inputs.name} was built at {found[1]:%Y-%m-%d %H:%M:%S %Z} from the same"
+                    f" project and the same loads of {', '.join(inputs.feeds) or 'no feed'}: not built again"
+                )
+            forget(conn, inputs.schema, inputs.name)
+            tables = [(inputs, digest)]
+        unit_tested = plan_unit_tests(conn, context["task"], manifest, project_hash, [node["unique_id"]], full_refresh)
         conn.commit()
-    _pending[_run_key(context)] = [(inputs, digest)]
+    _pending[_run_key(context)] = _Build(tables, project_hash, unit_tested)
+
+
+def unit_tests_by_model(manifest: dict[str, Any]) -> dict[str, list[str]]:
+    by_model: dict[str, list[str]] = {}
+    for unique_id, unit_test in manifest.get("unit_tests", {}).items():
+        for model in unit_test.get("depends_on", {}).get("nodes", []):
+            by_model.setdefault(model, []).append(unique_id)
+    return by_model
+
+
+def unit_tests_passed(conn: Any, project: str, models: list[str]) -> bool:
+    """Whether the unit tests of every one of ``models`` passed under this project digest."""
+    if conn.execute("SELECT to_regclass(%s)", (UNIT_TESTS_PASSED,)).fetchone()[0] is None:
+        return False
+    found = conn.execute(
+        f"SELECT count(*) FROM {UNIT_TESTS_PASSED} WHERE project_digest = %s AND model = ANY(%s)", (project, models)
+    ).fetchone()[0]
+    return found == len(set(models))
+
+
+def plan_unit_tests(
+    conn: Any, task: Any, manifest: dict[str, Any], project: str, models: list[str], full_refresh: bool
+) -> tuple[str, ...]:
+    """Leave out the unit tests of ``models`` when they all passed under this project already;
+    the models whose unit tests will run (to be recorded once they passed).
+
+    A unit test checks a model's SQL on fixed rows given in the project, never the warehouse's
+    data: what the project and dbt's version decide, which the project digest holds. They run on
+    the first build of each project version (and on a full refresh), not on every night.
+    """
+    tested = sorted(model for model in models if unit_tests_by_model(manifest).get(model))
+    flags = list(getattr(task, "dbt_cmd_flags", None) or [])
+    while EXCLUDE_UNIT_TESTS[0] in flags:  # a retry of the same task object: decide afresh
+        at = flags.index(EXCLUDE_UNIT_TESTS[0])
+        del flags[at : at + len(EXCLUDE_UNIT_TESTS)]
+    if tested and not full_refresh and unit_tests_passed(conn, project, tested):
+        flags += EXCLUDE_UNIT_TESTS
+        log.info("unit tests of %s passed under this project already: not run again", ", ".join(tested))
+        tested = []
+    task.dbt_cmd_flags = flags
+    return tuple(tested)
+
+
+def record_unit_tests(conn: Any, project: str, models: tuple[str, ...]) -> None:
+    conn.execute("CREATE SCHEMA IF NOT EXISTS staging")
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {UNIT_TESTS_PASSED} ("
+        " project_digest text NOT NULL,"
+        " model text NOT NULL,"
+        " passed_at timestamptz NOT NULL DEFAULT now(),"
+        " PRIMARY KEY (project_digest, model))"
+    )
+    conn.execute(f"DELETE FROM {UNIT_TESTS_PASSED} WHERE project_digest <> %s", (project,))
+    for model in models:
+        conn.execute(
+            f"INSERT INTO {UNIT_TESTS_PASSED} (project_digest, model) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            (project, model),
+        )
 
 
 def seeds_and_views(manifest: dict[str, Any]) -> list[str]:
@@ -306,20 +379,24 @@ def select_changed_seeds_and_views(context: Any) -> None:
             )
         for unique_id in build & planned.keys():
             forget(conn, planned[unique_id][0].schema, planned[unique_id][0].name)
+        unit_tested = plan_unit_tests(conn, task, manifest, project_hash, sorted(build), full_refresh)
         conn.commit()
     task.select = ["fqn:" + ".".join(manifest["nodes"][unique_id]["fqn"]) for unique_id in sorted(build)]
     log.info("building %d of %d seeds and views: %s", len(build), len(nodes), ", ".join(sorted(build)) or "none")
-    _pending[_run_key(context)] = [planned[unique_id] for unique_id in sorted(build & planned.keys())]
+    tables = [planned[unique_id] for unique_id in sorted(build & planned.keys())]
+    _pending[_run_key(context)] = _Build(tables, project_hash, unit_tested)
 
 
 def record_build(context: Any, result: Any = None) -> None:
     """Airflow ``post_execute`` of a model task or of ``seeds_and_views`` (called only when dbt
     built and tested what it selected)."""
     pending = _pending.pop(_run_key(context), None)
-    if not pending:
+    if pending is None:
         return
     with connect() as conn, conn.transaction():
-        for inputs, digest in pending:
+        for inputs, digest in pending.tables:
             record(conn, inputs.schema, inputs.name, digest)
-    for inputs, digest in pending:
+        if pending.unit_tested:
+            record_unit_tests(conn, pending.project, pending.unit_tested)
+    for inputs, digest in pending.tables:
         log.info("recorded %s.%s as built from inputs %s", inputs.schema, inputs.name, digest[:12])

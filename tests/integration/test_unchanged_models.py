@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
@@ -63,6 +64,15 @@ def _oids(url: str, relations: tuple[str, ...]) -> dict[str, tuple[int, object]]
 SEED_AND_VIEWS = ("ref.countries", "ref.parks", "staging.stg_trade__trade_records", "staging.stg_recycling__tickets")
 
 
+def _unit_tests_run(day: int) -> int:
+    """How many dbt unit tests the night's build ran (from dbt's summary line of each task)."""
+    from sco_green.paths import var_dir
+
+    log = sorted((var_dir() / "logs").glob(f"nightly-{FIRST + timedelta(days=day)}-*.log"))[-1]
+    found = re.findall(r"Finished running .*?(\d+) unit tests?", log.read_text(encoding="utf-8", errors="replace"))
+    return sum(int(count) for count in found)
+
+
 def _model_states(states: dict[str, str], feed: str) -> set[str]:
     return {states[f"{model}_model_build"] for model in MODELS[feed]}
 
@@ -82,6 +92,8 @@ def test_a_night_builds_only_the_models_of_the_feeds_that_changed_and_publishes_
     generate(inbox, cycle=1)
     first = _night(inbox, 0)
     assert all(_model_states(first, feed) == {"success"} for feed in MODELS)
+    # The unit tests run on the first build of the project; later nights leave them out.
+    assert _unit_tests_run(0) >= 5
     built_first = _oids(warehouse_url, SEED_AND_VIEWS)
     assert all(oid and built_at for oid, built_at in built_first.values())
     # marts_build was empty: the second night builds its tables; the winners in staging (one
@@ -101,6 +113,7 @@ def test_a_night_builds_only_the_models_of_the_feeds_that_changed_and_publishes_
     # Only the views that read the tickets were replaced (a new view, a new oid); the seeds and
     # the trade view were left as they were.
     assert tickets["seeds_and_views"] == "success"
+    assert _unit_tests_run(2) == 0
     after_tickets = _oids(warehouse_url, SEED_AND_VIEWS)
     unchanged = ("ref.countries", "ref.parks", "staging.stg_trade__trade_records")
     assert {name: after_tickets[name] for name in unchanged} == {name: built_first[name] for name in unchanged}
@@ -119,6 +132,7 @@ def test_a_night_builds_only_the_models_of_the_feeds_that_changed_and_publishes_
     rebuilt = _night(inbox, 4, full_refresh=True)
     assert all(_model_states(rebuilt, feed) == {"success"} for feed in MODELS)
     assert rebuilt["seeds_and_views"] == "success"
+    assert _unit_tests_run(4) == _unit_tests_run(0)  # a full refresh runs them all again
     assert all(
         built_at > after_tickets[name][1] for name, (_oid, built_at) in _oids(warehouse_url, SEED_AND_VIEWS).items()
     )
