@@ -11,8 +11,9 @@ its inputs is compared with the one recorded when the table now in its schema wa
 * the data: for each feed whose raw table the model reads, through any node upstream of it or
   of a test attached to it, that feed's ledger rows (load id and status). Publishing a file,
   superseding, blocking or rejecting one all add or change a row. The models read the ledger
-  only for their own feeds (``tests/unit/test_unchanged_models.py`` holds them to it); a model
-  that reads the ledger and no raw table depends on every feed, and one that reads any other
+  only for their own feeds, naming them as literals (``tests/unit/test_unchanged_models.py``
+  holds them to it); a model that reads the ledger and no raw table depends on the feeds the
+  nodes reading the ledger name (every feed if one names none), and one that reads any other
   source is never skipped.
 
 Equal digests mean the table already holds what tonight's build would give it: the task is
@@ -30,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
@@ -50,6 +52,9 @@ LEDGER_SOURCE = ("audit", "load_ledger")
 RAW_SOURCES = "raw"
 # Not part of what dbt builds from: its own output and logs.
 _NOT_PROJECT = ("target", "logs")
+# A feed named as a literal in a node's SQL: what a node reading the ledger filters it to
+# (tests/unit/test_unchanged_models.py holds every such node to naming only its own feeds).
+_FEED_LITERAL = re.compile("['\"](" + "|".join(FEEDS) + ")['\"]")
 _VERSIONED = ("dbt-core", "dbt-adapters", "dbt-postgres")
 
 # pre_execute computes the digest before dbt runs; post_execute records that same digest (a
@@ -90,6 +95,7 @@ def model_inputs(manifest: dict[str, Any], unique_id: str) -> ModelInputs | None
     seen: set[str] = set()
     pending = [unique_id]
     sources: set[tuple[str, str]] = set()
+    ledger_feeds: set[str] = set()
     while pending:
         current = pending.pop()
         if current in seen:
@@ -102,14 +108,22 @@ def model_inputs(manifest: dict[str, Any], unique_id: str) -> ModelInputs | None
         pending.extend(tests_of.get(current, ()))
         found = manifest["nodes"].get(current)
         if found is not None:
-            pending.extend(found.get("depends_on", {}).get("nodes", []))
+            parents = found.get("depends_on", {}).get("nodes", [])
+            pending.extend(parents)
+            if any(_source_key(manifest, parent) == LEDGER_SOURCE for parent in parents):
+                ledger_feeds |= set(_FEED_LITERAL.findall(found.get("raw_code") or "")) or set(FEEDS)
     feeds = {name for source_name, name in sources if source_name == RAW_SOURCES}
     if any(s != LEDGER_SOURCE and (s[0] != RAW_SOURCES or s[1] not in FEEDS) for s in sources):
         return None
     if LEDGER_SOURCE in sources and not feeds:
-        feeds = set(FEEDS)
+        feeds = ledger_feeds or set(FEEDS)
     schema = BUILD if node["schema"] == PUBLISHED else node["schema"]
     return ModelInputs(schema=schema, name=node.get("alias") or node["name"], feeds=tuple(sorted(feeds)))
+
+
+def _source_key(manifest: dict[str, Any], unique_id: str) -> tuple[str, str] | None:
+    source = manifest["sources"].get(unique_id) if unique_id.startswith("source.") else None
+    return (source["source_name"], source["name"]) if source else None
 
 
 def _tests_by_parent(manifest: dict[str, Any]) -> dict[str, list[str]]:

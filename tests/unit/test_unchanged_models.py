@@ -57,7 +57,8 @@ def test_every_ledger_read_upstream_of_a_model_is_filtered_to_that_models_feeds(
     on its way must name the feeds it reads, and only those (a literal in its SQL or config)."""
     manifest = load_manifest()
     ledger = "source.sco_green.audit.load_ledger"
-    for unique_id in _table_models(manifest):
+    views = [unique_id for unique_id in seeds_and_views(manifest) if unique_id.startswith("model.")]
+    for unique_id in _table_models(manifest) + views:
         feeds = set(model_inputs(manifest, unique_id).feeds)
         pending, seen = [unique_id], set()
         while pending:
@@ -93,6 +94,14 @@ def _manifest(**nodes: dict) -> dict:
 def test_a_model_reading_only_the_ledger_depends_on_every_feed() -> None:
     manifest = _manifest(**{"model.p.loads": ["source.p.audit.load_ledger"]})
     assert model_inputs(manifest, "model.p.loads").feeds == tuple(sorted(FEEDS))
+
+
+def test_a_model_reading_only_the_ledger_depends_on_the_feeds_its_sql_names() -> None:
+    manifest = _manifest(**{"model.p.loads": ["source.p.audit.load_ledger"]})
+    manifest["nodes"]["model.p.loads"]["raw_code"] = "select * from ledger where feed = 'members'"
+    assert model_inputs(manifest, "model.p.loads").feeds == ("members",)
+    snapshots = model_inputs(load_manifest(), "model.sco_green.stg_members__snapshots")
+    assert snapshots.feeds == ("members",)
 
 
 def test_a_model_reading_any_other_source_is_never_skipped() -> None:
