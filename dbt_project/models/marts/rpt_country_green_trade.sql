@@ -12,21 +12,34 @@ sco_members as (
     where status = 'member'
 ),
 
+-- Summed per partner first (exact: numeric), so the membership test runs once per year,
+-- reporter, partner and flow rather than once per fact.
+by_partner as (
+    select
+        year,
+        reporter_iso3,
+        partner_iso3,
+        flow,
+        sum(trade_value_usd) as trade_value_usd
+    from green_trade
+    group by year, reporter_iso3, partner_iso3, flow
+),
+
 classified as (
     select
-        green_trade.year,
-        green_trade.reporter_iso3 as country_iso3,
-        green_trade.flow,
-        green_trade.trade_value_usd,
+        by_partner.year,
+        by_partner.reporter_iso3 as country_iso3,
+        by_partner.flow,
+        by_partner.trade_value_usd,
         exists(
             select 1
             from sco_members
             where
-                sco_members.iso3 = green_trade.partner_iso3
-                and sco_members.valid_from <= make_date(green_trade.year, 12, 31)
-                and (sco_members.valid_to is null or sco_members.valid_to >= make_date(green_trade.year, 12, 31))
+                sco_members.iso3 = by_partner.partner_iso3
+                and sco_members.valid_from <= make_date(by_partner.year, 12, 31)
+                and (sco_members.valid_to is null or sco_members.valid_to >= make_date(by_partner.year, 12, 31))
         ) as partner_is_sco_member
-    from green_trade
+    from by_partner
 ),
 
 final as (
