@@ -10,8 +10,8 @@ one ``seeds_and_views`` task before them: a dbt invocation costs half a second t
 whatever it does, and rebuilding a view only replaces its definition. A model task whose
 table was already built from the night's inputs (the dbt project and the loads of the feeds it
 reads) is skipped before dbt starts (``sco_green.unchanged_models``); ``seeds_and_views``
-selects only the seeds and views not yet built from them, and is skipped when there are none. Marts are built into
-``marts_build``; ``publish_marts`` swaps them in only when no task failed.
+selects only the seeds and views not yet built from them, and is skipped when there are none.
+Marts are built into ``marts_build``; ``publish_marts`` swaps them in only when no task failed.
 A run with the param ``full_refresh`` passes ``--full-refresh`` to every dbt task: seeds and
 incremental tables are rebuilt from scratch, then tested and published the same way.
 """

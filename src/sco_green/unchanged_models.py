@@ -24,6 +24,12 @@ published the night before last, and its record must travel with it. It is recor
 the task succeeded, i.e. after the model's tests passed, and a task that runs first forgets the
 record it finds, so a table whose build or tests failed is never taken as built. A full refresh
 skips nothing.
+
+The ``seeds_and_views`` task applies the same rule node by node: a seed's inputs are the project
+alone, a view's the project and the feeds it and its tests read; it selects only those not
+built from tonight's inputs, with every view after a rebuilt one, and is skipped when there are
+none. dbt unit tests, which check a model's SQL on rows the project gives, run once per project
+version (and on a full refresh) and are left out of the other nights' tasks.
 """
 
 from __future__ import annotations
@@ -57,10 +63,6 @@ _NOT_PROJECT = ("target", "logs")
 _FEED_LITERAL = re.compile("['\"](" + "|".join(FEEDS) + ")['\"]")
 _VERSIONED = ("dbt-core", "dbt-adapters", "dbt-postgres")
 
-# pre_execute computes the digest before dbt runs; post_execute records that same digest (a
-# file published while the task ran changes the ledger after it was read: the next night sees
-# a different digest and builds again, never the other way round).
-
 
 @dataclass(frozen=True)
 class ModelInputs:
@@ -81,6 +83,9 @@ class _Build:
     unit_tested: tuple[str, ...]  # the models whose unit tests ran
 
 
+# pre_execute computes the digest before dbt runs; post_execute records that same digest (a
+# file published while the task ran changes the ledger after it was read: the next night sees
+# a different digest and builds again, never the other way round).
 _pending: dict[tuple[Any, ...], _Build] = {}
 
 
@@ -326,26 +331,26 @@ def record_unit_tests(conn: Any, project: str, models: tuple[str, ...]) -> None:
         )
 
 
+def _views(manifest: dict[str, Any]) -> set[str]:
+    return {
+        unique_id
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and node["config"].get("materialized") == "view"
+    }
+
+
 def seeds_and_views(manifest: dict[str, Any]) -> list[str]:
     """The nodes of the build's ``seeds_and_views`` task (selectors ``resource_type:seed`` and
     ``config.materialized:view``)."""
-    return sorted(
-        unique_id
-        for unique_id, node in manifest["nodes"].items()
-        if node["resource_type"] == "seed"
-        or (node["resource_type"] == "model" and node["config"].get("materialized") == "view")
-    )
+    seeds = {unique_id for unique_id, node in manifest["nodes"].items() if node["resource_type"] == "seed"}
+    return sorted(seeds | _views(manifest))
 
 
 def with_downstream_views(manifest: dict[str, Any], nodes: set[str]) -> set[str]:
     """``nodes`` and every view downstream of one of them: dbt replaces a view by renaming the old
     one away and dropping it with ``cascade``, which drops the views that read it, so a view
     rebuilt without the views after it would leave them gone."""
-    views = {
-        unique_id
-        for unique_id, node in manifest["nodes"].items()
-        if node["resource_type"] == "model" and node["config"].get("materialized") == "view"
-    }
+    views = _views(manifest)
     result = set(nodes)
     grew = True
     while grew:
