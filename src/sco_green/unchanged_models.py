@@ -301,7 +301,8 @@ def plan_unit_tests(
     data: what the project and dbt's version decide, which the project digest holds. They run on
     the first build of each project version (and on a full refresh), not on every night.
     """
-    tested = sorted(model for model in models if unit_tests_by_model(manifest).get(model))
+    by_model = unit_tests_by_model(manifest)
+    tested = sorted(model for model in models if by_model.get(model))
     flags = list(getattr(task, "dbt_cmd_flags", None) or [])
     while EXCLUDE_UNIT_TESTS[0] in flags:  # a retry of the same task object: decide afresh
         at = flags.index(EXCLUDE_UNIT_TESTS[0])
