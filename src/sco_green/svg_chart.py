@@ -81,9 +81,9 @@ def bar_chart(series: dict[str, dict[str, float]], title: str, ylabel: str) -> s
     segments = _stacks(series, xs)
     ticks = nice_ticks(min((s[4] for s in segments), default=0.0), max((s[4] for s in segments), default=0.0))
     step = ticks[1] - ticks[0]
-    columns = max(1, (WIDTH - LEFT - RIGHT) // LEGEND_COLUMN)
-    legend_rows = math.ceil(len(labels) / columns)
     plot_width = WIDTH - LEFT - RIGHT
+    columns = max(1, plot_width // LEGEND_COLUMN)
+    legend_rows = math.ceil(len(labels) / columns)
     bottom_of_plot = TOP + PLOT_HEIGHT
     height = bottom_of_plot + X_LABELS + legend_rows * LEGEND_ROW + 8
 
