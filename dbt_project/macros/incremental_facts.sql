@@ -43,7 +43,8 @@
 {%- endmacro %}
 
 
-{#- A planner_constant (the planner then uses the winners' index on seen_through_load_id).
+{#- A planner_constant (the planner then uses the winners' index on seen_through_load_id), looked
+    up once per build of the fact.
     -1, and the night rebuilds the fact (macros/nightly_rebuild.sql), when there is no watermark
     for the fact's definition or the winners rewritten since the watermark are more than
     1/rebuild_share of the fact's rows; the fact is counted only up to what decides. -#}
@@ -79,7 +80,7 @@
     {%- endset -%}
     {#- A table built before watermarks existed has none: every key is recomputed. -#}
     {%- set kept = planner_constant("select to_regclass('" ~ fact_watermarks() ~ "') is not null") | trim != 'False' -%}
-    {{ planner_constant(lookup) if kept else -1 }}
+    {{ planner_constant(lookup, per_node=True) if kept else -1 }}
 {%- endmacro %}
 
 

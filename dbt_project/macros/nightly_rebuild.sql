@@ -17,10 +17,10 @@
     Every count stops at what decides, so an ordinary night reads a few times its own rows.
 
     The decision is asked when the model compiles (is_incremental), by the materialization and
-    by the hooks. It is the same each time before the build writes: a build is the only writer of
-    the table, and raw changes only between builds. After a key-by-key night wrote, the table only
-    grew, so the answer stays no; after a rebuild the hooks see the rebuilt table, and each hook is
-    correct on either answer.
+    by the hooks; it is looked up once per build of the model (planner_constant's per_node), so
+    all of them act on the answer the compiled SQL was written for. Looked up again it would be
+    the same before the build writes (a build is the only writer of the table, and raw changes
+    only between builds), and the hooks are correct on either answer after it wrote.
 -#}
 
 {#- dbt's own should_full_refresh (root project macros take precedence), with the night's
@@ -78,5 +78,5 @@
         select {{ exceeds_rows_of('arrived.rows_times_share', this) }}
         from arrived
     {%- endset -%}
-    {{ return(run_query(decision).columns[0].values()[0]) }}
+    {{ return(planner_constant(decision, per_node=True) | trim | lower in ('true', 't')) }}
 {%- endmacro %}
