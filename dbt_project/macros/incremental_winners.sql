@@ -43,9 +43,13 @@
         where {{ records }}.load_id > {{ seen }}
     ),
 
+    -- In key order: the present winners are then looked up along the table's key index (and
+    -- its heap, written in key order) rather than all over it (0.87 s -> 0.46 s for 51k revised
+    -- keys of the 5M trade winners).
     new_keys as (
         select distinct {{ key_columns | join(', ') }}
         from new_rows
+        order by {{ key_columns | join(', ') }}
     ),
 
     stale_keys as (
