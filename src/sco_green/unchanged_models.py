@@ -106,9 +106,9 @@ def model_inputs(manifest: dict[str, Any], unique_id: str) -> ModelInputs | None
         if current in seen:
             continue
         seen.add(current)
-        if current.startswith("source."):
-            source = manifest["sources"][current]
-            sources.add((source["source_name"], source["name"]))
+        source = _source_key(manifest, current)
+        if source is not None:
+            sources.add(source)
             continue
         pending.extend(tests_of.get(current, ()))
         found = manifest["nodes"].get(current)
@@ -127,8 +127,11 @@ def model_inputs(manifest: dict[str, Any], unique_id: str) -> ModelInputs | None
 
 
 def _source_key(manifest: dict[str, Any], unique_id: str) -> tuple[str, str] | None:
-    source = manifest["sources"].get(unique_id) if unique_id.startswith("source.") else None
-    return (source["source_name"], source["name"]) if source else None
+    """(source name, table name) of a source node; None for any other node."""
+    if not unique_id.startswith("source."):
+        return None
+    source = manifest["sources"][unique_id]
+    return source["source_name"], source["name"]
 
 
 def _tests_by_parent(manifest: dict[str, Any]) -> dict[str, list[str]]:
