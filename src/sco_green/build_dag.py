@@ -94,9 +94,14 @@ def build_warehouse_dag() -> DAG:
         )
         # --no-write-json: nothing reads a task's manifest.json or run_results.json (the
         # DAG's manifest is precomputed), and writing them is half of a quick task's time.
+        # --log-level-file none: dbt's own log file, at debug level (every statement, connection
+        # and cache action), goes to the task's temporary copy of the project, which Cosmos
+        # deletes when the task ends; what the task log shows (dbt's info lines, each node's
+        # result, the first error) is unchanged. Formatting and writing it cost about 0.06 s a
+        # model task with a dozen tests.
         dbt_args = {
             "vars": {"marts_schema": BUILD},
-            "dbt_cmd_global_flags": ["--no-write-json"],
+            "dbt_cmd_global_flags": ["--no-write-json", "--log-level-file", "none"],
             "full_refresh": "{{ params.full_refresh }}",
         }
         seeds_and_views = DbtBuildLocalOperator(
