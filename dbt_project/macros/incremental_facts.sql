@@ -32,13 +32,22 @@
 {%- endmacro %}
 
 
-{% macro fact_inputs_digest(seeds) -%}
+{#- facts: a fact the model aggregates (macros/incremental_aggregates.sql); its recorded digest
+    stands for its own definition and seeds, which decide its rows as much as the model's do. -#}
+{% macro fact_inputs_digest(seeds, facts=none) -%}
     md5(concat_ws(
         '|',
         '{{ model.checksum.checksum }}'
         {%- for seed in seeds %},
         (select string_agg(seed_row::text, ',' order by seed_row::text) from {{ seed }} as seed_row)
         {%- endfor %}
+        {%- if facts is not none %},
+        coalesce((
+            select facts_mark.inputs_digest
+            from {{ fact_watermarks() }} as facts_mark
+            where facts_mark.relation_oid = to_regclass('{{ facts.include(database=False) }}')::oid
+        ), 'no digest')
+        {%- endif %}
     ))
 {%- endmacro %}
 
@@ -47,8 +56,11 @@
     up once per build of the fact.
     -1, and the night rebuilds the fact (macros/nightly_rebuild.sql), when there is no watermark
     for the fact's definition or the winners rewritten since the watermark are more than
-    1/rebuild_share of the fact's rows; the fact is counted only up to what decides. -#}
-{% macro fact_watermark(winners, inputs_digest) -%}
+    1/rebuild_share of the rows of rows_of (the fact itself unless named); the table is counted
+    only up to what decides. With superseded_feed, also when a file of that feed was superseded
+    since the watermark: its winners are gone without a trace in the winner table (a fact finds
+    them by comparing itself with the winners, an aggregate of facts cannot). -#}
+{% macro fact_watermark(winners, inputs_digest, rows_of=none, superseded_feed=none) -%}
     {%- set lookup -%}
         with
 
@@ -73,7 +85,19 @@
         select
             case
                 when rewritten.through_load_id is null then -1
-                when {{ exceeds_rows_of('rewritten.rows_times_share', this) }} then -1
+                {%- if superseded_feed is not none %}
+                when exists (
+                    select 1
+                    from {{ source('audit', 'load_ledger') }} as gone
+                    inner join {{ source('audit', 'load_ledger') }} as newer
+                        on newer.feed = gone.feed and newer.file_name = gone.file_name and newer.load_id > gone.load_id
+                    where
+                        gone.feed = '{{ superseded_feed }}'
+                        and gone.status = 'superseded'
+                        and newer.load_id > rewritten.through_load_id
+                ) then -1
+                {%- endif %}
+                when {{ exceeds_rows_of('rewritten.rows_times_share', rows_of if rows_of is not none else this) }} then -1
                 else rewritten.through_load_id
             end
         from rewritten

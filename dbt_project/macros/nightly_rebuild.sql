@@ -13,7 +13,10 @@
         since the newest load it has seen than a tenth of its rows;
       * a fact, `{winners: <winner model>, seeds: [<seed>, ...]}`: rebuilt when fact_watermark is
         -1 (no watermark for its definition, or more winners rewritten since the watermark than
-        a tenth of its rows; macros/incremental_facts.sql).
+        a tenth of its rows; macros/incremental_facts.sql);
+      * an aggregate of a fact, `{facts: <fact model>, winners: <its winner model>, feed: <their
+        feed>, seeds: [...]}`: the same, with the fact's recorded digest in its own, a tenth of
+        the fact's rows, and a superseded file of the feed (macros/incremental_aggregates.sql).
     Every count stops at what decides, so an ordinary night reads a few times its own rows.
 
     The decision is asked when the model compiles (is_incremental), by the materialization and
@@ -42,6 +45,9 @@
     {%- for seed in reads.get('seeds', []) -%}
         {%- do seeds.append(ref(seed)) -%}
     {%- endfor -%}
+    {%- if reads.get('facts') -%}
+        {{ return((aggregate_watermark() | trim | int) < 0) }}
+    {%- endif -%}
     {{ return((fact_watermark(ref(reads['winners']), fact_inputs_digest(seeds)) | trim | int) < 0) }}
 {% endmacro %}
 

@@ -135,6 +135,32 @@ def test_a_night_rewrites_only_the_fact_rows_it_changed(first_night: Path, wareh
     _assert_each_winner_index_once(warehouse_url)  # and the rebuilt winner tables have theirs again
 
 
+def test_a_night_recomputes_only_the_report_years_whose_trade_it_changed(first_night: Path, warehouse_url: str) -> None:
+    """rpt_country_green_trade is replaced year by year: a night revising trade of one year rewrites
+    that year's rows, keeps every other year's and the relation, and equals a full refresh."""
+    report, report_key = "marts_build.rpt_country_green_trade", ("year", "country_iso3")
+    oid_before = _oids(warehouse_url, (report,))
+    before = _xmins(warehouse_url, "rpt_country_green_trade", report_key)
+    records = [r for r in _records(first_night / "trade" / "trade_2020_2025_r0.csv") if r["partner_iso3"] != "WLD"]
+    year = records[0]["year"]
+    revised = [r for r in records if r["year"] == year][:3]
+    for record in revised:
+        record.update(revision=str(int(record["revision"]) + 1), trade_value_usd="4242.00")
+    write_csv(first_night / "trade" / "trade_2025_revisions.csv", list(TRADE.column_names),
+              [[r[c] for c in TRADE.column_names] for r in revised])  # fmt: skip
+    run_cycle(first_night, CYCLE_DATES[1], echo=lambda _line: None, dag_ids=("ingest_trade",))
+    _build()
+
+    after = _xmins(warehouse_url, "rpt_country_green_trade", report_key)
+    assert after.keys() == before.keys() and {k[0] for k in before} > {year}
+    assert _rewritten(before, after) == {k for k in after if k[0] == year}
+    assert _oids(warehouse_url, (report,)) == oid_before
+    _build()  # a quiet night keeps every year
+    assert _xmins(warehouse_url, "rpt_country_green_trade", report_key) == after
+    _build("marts_full", "--full-refresh")
+    assert mart_digests(warehouse_url, "marts_full") == mart_digests(warehouse_url, "marts_build")
+
+
 def test_a_night_revising_most_keys_rebuilds_the_trade_tables(first_night: Path, warehouse_url: str) -> None:
     """More new rows than a tenth of a table: the night rebuilds the winners and the fact the way
     a full refresh does (a new relation swapped in) instead of deleting and inserting by key, and
