@@ -86,16 +86,7 @@
             case
                 when rewritten.through_load_id is null then -1
                 {%- if superseded_feed is not none %}
-                when exists (
-                    select 1
-                    from {{ source('audit', 'load_ledger') }} as gone
-                    inner join {{ source('audit', 'load_ledger') }} as newer
-                        on newer.feed = gone.feed and newer.file_name = gone.file_name and newer.load_id > gone.load_id
-                    where
-                        gone.feed = '{{ superseded_feed }}'
-                        and gone.status = 'superseded'
-                        and newer.load_id > rewritten.through_load_id
-                ) then -1
+                when {{ superseded_since(superseded_feed, 'rewritten.through_load_id') }} then -1
                 {%- endif %}
                 when {{ exceeds_rows_of('rewritten.rows_times_share', rows_of if rows_of is not none else this) }} then -1
                 else rewritten.through_load_id
@@ -121,6 +112,19 @@
         through_load_id = excluded.through_load_id,
         inputs_digest = excluded.inputs_digest,
         built_at = now()
+{%- endmacro %}
+
+
+{#- Whether a file of `feed` was superseded by a load newer than `load_id` (an SQL expression):
+    the one way winners leave their table without a trace in it. -#}
+{% macro superseded_since(feed, load_id) -%}
+    exists (
+        select 1
+        from {{ source('audit', 'load_ledger') }} as gone
+        inner join {{ source('audit', 'load_ledger') }} as newer
+            on newer.feed = gone.feed and newer.file_name = gone.file_name and newer.load_id > gone.load_id
+        where gone.feed = '{{ feed }}' and gone.status = 'superseded' and newer.load_id > {{ load_id }}
+    )
 {%- endmacro %}
 
 
@@ -158,13 +162,7 @@
     delete from {{ this }} as fact
     where
         {% if watermark >= 0 -%}
-        exists (
-            select 1
-            from {{ source('audit', 'load_ledger') }} as gone
-            inner join {{ source('audit', 'load_ledger') }} as newer
-                on newer.feed = gone.feed and newer.file_name = gone.file_name and newer.load_id > gone.load_id
-            where gone.feed = '{{ feed }}' and gone.status = 'superseded' and newer.load_id > {{ watermark }}
-        )
+        {{ superseded_since(feed, watermark) }}
         and {% endif -%}
         (select count(*) from {{ this }})
         <> (select count(*) from {{ winners }} as live where {{ live_condition }})

@@ -41,13 +41,13 @@
     {%- if reads.get('records') -%}
         {{ return(winners_rebuild_due(ref(reads['records']))) }}
     {%- endif -%}
+    {%- if reads.get('facts') -%}
+        {{ return((aggregate_watermark() | trim | int) < 0) }}
+    {%- endif -%}
     {%- set seeds = [] -%}
     {%- for seed in reads.get('seeds', []) -%}
         {%- do seeds.append(ref(seed)) -%}
     {%- endfor -%}
-    {%- if reads.get('facts') -%}
-        {{ return((aggregate_watermark() | trim | int) < 0) }}
-    {%- endif -%}
     {{ return((fact_watermark(ref(reads['winners']), fact_inputs_digest(seeds)) | trim | int) < 0) }}
 {% endmacro %}
 
