@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from airflow.sdk import DAG, Param, TriggerRule, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
@@ -30,9 +31,15 @@ from cosmos.operators.local import DbtBuildLocalOperator
 from sco_green.assets import MARTS_ASSET, RAW_ASSETS
 from sco_green.dag_support import DEFAULT_ARGS, START_DATE
 from sco_green.dbt_runner import dbt_env
+from sco_green.dbt_startup import share_manifest
 from sco_green.marts_publish import BUILD
 from sco_green.paths import dbt_project_dir
-from sco_green.unchanged_models import record_build, select_changed_seeds_and_views, skip_if_already_built
+from sco_green.unchanged_models import (
+    project_digest,
+    record_build,
+    select_changed_seeds_and_views,
+    skip_if_already_built,
+)
 
 DAG_ID = "build_warehouse"
 DBT_GROUP_ID = "dbt"
@@ -47,6 +54,20 @@ def task_group_cache_dir(dag_id: str, group_id: str) -> Path | None:
     if not cosmos_settings.enable_cache:
         return None
     return cosmos_settings.cache_dir / f"{dag_id}__{group_id}"
+
+
+def prepare_seeds_and_views(context: Any) -> None:
+    """``pre_execute`` of ``seeds_and_views``: select what tonight's inputs changed (or skip),
+    then run dbt with the manifest this process parsed (``sco_green.dbt_startup``)."""
+    select_changed_seeds_and_views(context)
+    share_manifest(context["task"], project_digest(dbt_project_dir()))
+
+
+def prepare_model_task(context: Any) -> None:
+    """``pre_execute`` of a model task: skip it when its table was built from tonight's inputs,
+    else run dbt with the manifest this process parsed (``sco_green.dbt_startup``)."""
+    skip_if_already_built(context)
+    share_manifest(context["task"], project_digest(dbt_project_dir()))
 
 
 def build_warehouse_dag() -> DAG:
@@ -119,7 +140,7 @@ def build_warehouse_dag() -> DAG:
             cache_dir=task_group_cache_dir(DAG_ID, DBT_GROUP_ID),
             # Only the seeds and views not yet built from tonight's inputs (sco_green.unchanged_models);
             # skipped when there are none.
-            pre_execute=select_changed_seeds_and_views,
+            pre_execute=prepare_seeds_and_views,
             post_execute=record_build,
             **dbt_args,
         )
@@ -144,7 +165,7 @@ def build_warehouse_dag() -> DAG:
             # (sco_green.unchanged_models); the tasks after it still run and decide for themselves.
             operator_args={
                 **dbt_args,
-                "pre_execute": skip_if_already_built,
+                "pre_execute": prepare_model_task,
                 "post_execute": record_build,
                 "trigger_rule": TriggerRule.NONE_FAILED,
             },

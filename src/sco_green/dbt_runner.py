@@ -61,6 +61,9 @@ def run_dbt(args: Sequence[str], url: str | None = None, *, env_ready: bool = Fa
     compiled code), or raise DbtFailed with the first failing node's message."""
     from dbt.cli.main import dbtRunner
 
+    from sco_green.dbt_startup import cheapen_behavior_flag_source
+
+    cheapen_behavior_flag_source()
     if not env_ready:
         apply_dbt_env(url)
     project = str(dbt_project_dir())
