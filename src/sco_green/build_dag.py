@@ -11,6 +11,8 @@ whatever it does, and rebuilding a view only replaces its definition. A model ta
 table was already built from the night's inputs (the dbt project and the loads of the feeds it
 reads) is skipped before dbt starts (``sco_green.unchanged_models``); ``seeds_and_views``
 selects only the seeds and views not yet built from them, and is skipped when there are none.
+Where the tasks run in one process (``sco-green nightly``), each runs dbt with the manifest
+the process parsed for the same project and profile (``sco_green.dbt_startup``).
 Marts are built into ``marts_build``; ``publish_marts`` swaps them in only when no task failed.
 A run with the param ``full_refresh`` passes ``--full-refresh`` to every dbt task: seeds and
 incremental tables are rebuilt from scratch, then tested and published the same way.
