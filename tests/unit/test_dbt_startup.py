@@ -8,20 +8,18 @@ from dbt_common import behavior_flags
 from sco_green import dbt_startup
 from sco_green.dbt_startup import _default_source, cheapen_behavior_flag_source, parse_command
 
-# A model task's command as Cosmos builds it (the dbt executable left out).
-COSMOS_BUILD = [
-    "--no-write-json",
-    "--log-level-file",
-    "none",
-    "build",
+GLOBAL_FLAGS = ["--no-write-json", "--log-level-file", "none"]
+SELECTION = [
     "--select",
     "fqn:sco_green.intermediate.int_trade__winning_revisions",
     "--exclude",
     "resource_type:seed config.materialized:view",
-    "--vars",
-    "marts_schema: marts_build\n",
     "--exclude-resource-type",
     "unit_test",
+]
+PARSE_FLAGS = [
+    "--vars",
+    "marts_schema: marts_build\n",
     "--project-dir",
     "/tmp/tmp_copy",
     "--profiles-dir",
@@ -32,28 +30,14 @@ COSMOS_BUILD = [
     "warehouse",
     "--no-static-parser",
 ]
+# A model task's command as Cosmos builds it (the dbt executable left out), flags interleaved.
+COSMOS_BUILD = [*GLOBAL_FLAGS, "build", *SELECTION[:4], *PARSE_FLAGS[:2], *SELECTION[4:], *PARSE_FLAGS[2:]]
 
 
 def test_a_build_shares_the_parse_of_its_project_vars_profile_and_target_not_its_selection() -> None:
     parse, project = parse_command([*COSMOS_BUILD, "--full-refresh"])
     assert project == "/tmp/tmp_copy"
-    assert parse == [
-        "--no-write-json",
-        "--log-level-file",
-        "none",
-        "parse",
-        "--vars",
-        "marts_schema: marts_build\n",
-        "--project-dir",
-        "/tmp/tmp_copy",
-        "--profiles-dir",
-        "/srv/dbt_project",
-        "--profile",
-        "sco_green",
-        "--target",
-        "warehouse",
-        "--no-static-parser",
-    ]
+    assert parse == [*GLOBAL_FLAGS, "parse", *PARSE_FLAGS]
 
 
 @pytest.mark.parametrize(
