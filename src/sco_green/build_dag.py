@@ -36,12 +36,7 @@ from sco_green.dbt_runner import dbt_env
 from sco_green.dbt_startup import share_manifest
 from sco_green.marts_publish import BUILD
 from sco_green.paths import dbt_project_dir
-from sco_green.unchanged_models import (
-    project_digest,
-    record_build,
-    select_changed_seeds_and_views,
-    skip_if_already_built,
-)
+from sco_green.unchanged_models import record_build, select_changed_seeds_and_views, skip_if_already_built
 
 DAG_ID = "build_warehouse"
 DBT_GROUP_ID = "dbt"
@@ -61,15 +56,13 @@ def task_group_cache_dir(dag_id: str, group_id: str) -> Path | None:
 def prepare_seeds_and_views(context: Any) -> None:
     """``pre_execute`` of ``seeds_and_views``: select what tonight's inputs changed (or skip),
     then run dbt with the manifest this process parsed (``sco_green.dbt_startup``)."""
-    select_changed_seeds_and_views(context)
-    share_manifest(context["task"], project_digest(dbt_project_dir()))
+    share_manifest(context["task"], select_changed_seeds_and_views(context))
 
 
 def prepare_model_task(context: Any) -> None:
     """``pre_execute`` of a model task: skip it when its table was built from tonight's inputs,
     else run dbt with the manifest this process parsed (``sco_green.dbt_startup``)."""
-    skip_if_already_built(context)
-    share_manifest(context["task"], project_digest(dbt_project_dir()))
+    share_manifest(context["task"], skip_if_already_built(context))
 
 
 def build_warehouse_dag() -> DAG:

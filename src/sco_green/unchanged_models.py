@@ -246,15 +246,16 @@ def _run_key(context: Any) -> tuple[Any, ...]:
     return (ti.dag_id, ti.run_id, ti.task_id, getattr(ti, "map_index", -1), getattr(ti, "try_number", 0))
 
 
-def skip_if_already_built(context: Any) -> None:
+def skip_if_already_built(context: Any) -> str:
     """Airflow ``pre_execute`` of a model task: skip it when its table was built from these inputs,
-    otherwise forget the table's record and remember the digest for ``record_build``."""
+    otherwise forget the table's record and remember the digest for ``record_build``. Returns
+    the project's digest."""
     from airflow.sdk.exceptions import AirflowSkipException
 
+    project = dbt_project_dir()
     node = (getattr(context["task"], "extra_context", None) or {}).get("dbt_node_config") or {}
     if node.get("resource_type") != "model":
-        return
-    project = dbt_project_dir()
+        return project_digest(project)
     manifest = load_manifest(project)
     inputs = model_inputs(manifest, node["unique_id"])
     full_refresh = _is_true((context.get("params") or {}).get("full_refresh"))
@@ -274,6 +275,7 @@ def skip_if_already_built(context: Any) -> None:
         unit_tested = plan_unit_tests(conn, context["task"], manifest, project_hash, [node["unique_id"]], full_refresh)
         conn.commit()
     _pending[_run_key(context)] = _Build(tables, project_hash, unit_tested)
+    return project_hash
 
 
 def unit_tests_by_model(manifest: dict[str, Any]) -> dict[str, list[str]]:
@@ -366,9 +368,10 @@ def with_downstream_views(manifest: dict[str, Any], nodes: set[str]) -> set[str]
     return result
 
 
-def select_changed_seeds_and_views(context: Any) -> None:
+def select_changed_seeds_and_views(context: Any) -> str:
     """Airflow ``pre_execute`` of the ``seeds_and_views`` task: narrow its selection to the seeds
     and views not yet built from tonight's inputs (and the views after a rebuilt view), or skip it.
+    Returns the project's digest.
 
     A seed's inputs are the project (its file is one of the project's files); a view's are the
     project and the loads of the feeds it and its tests read, since its tests check data.
@@ -408,6 +411,7 @@ def select_changed_seeds_and_views(context: Any) -> None:
     log.info("building %d of %d seeds and views: %s", len(build), len(nodes), ", ".join(sorted(build)) or "none")
     tables = [planned[unique_id] for unique_id in sorted(build & planned.keys())]
     _pending[_run_key(context)] = _Build(tables, project_hash, unit_tested)
+    return project_hash
 
 
 def record_build(context: Any, result: Any = None) -> None:
