@@ -21,7 +21,6 @@ a small new-rows night's seven dbt tasks (README, Benchmarks).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
@@ -96,13 +95,12 @@ def _profile(parse: list[str], project: str) -> tuple[str, tuple[tuple[str, str 
     return text, tuple((name, os.environ.get(name)) for name in sorted(set(_ENV_VAR.findall(text))))
 
 
-def _key(parse: list[str], project: str, files_digest: str) -> str | None:
+def _key(parse: list[str], project: str, files_digest: str) -> tuple[Any, ...] | None:
     profile = _profile(parse, project)
     if profile is None:
         return None
     at = parse.index("--project-dir")
-    words = parse[:at] + parse[at + 2 :]
-    return hashlib.sha256(repr((words, files_digest, profile)).encode()).hexdigest()
+    return (*parse[:at], *parse[at + 2 :], files_digest, profile)
 
 
 def shared_manifest(cli_args: Sequence[str], files_digest: str) -> Any | None:
