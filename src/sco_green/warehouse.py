@@ -135,6 +135,13 @@ def warehouse_session(var: Path) -> Iterator[str]:
 # PostgreSQL read these patterns alike).
 DATE_SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 TIMESTAMP_SHAPE = DATE_SHAPE + r"[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)"
+# The same shape with the clock's and the offset's ranges in the pattern: one match costs a
+# little more than the bare shape, and much less than checking the fields with substr()
+# afterwards (500,000 values on one core: 1.03 s against 0.83 + 0.70 s; the R05 rule checks
+# two columns of every ticket).
+TIMESTAMP_CHECKED = (
+    DATE_SHAPE + r"[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?(Z|[+-](0[0-9]|1[0-5])(:?[0-5][0-9])?)"
+)
 _SAFE_PARSE_DATES = """
 CREATE OR REPLACE FUNCTION sco_util.calendar_date_ok(v text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
@@ -146,16 +153,6 @@ $$ SELECT left(v, 4) <> '0000'
        OR (substr(v, 6, 2) <> '02' AND substr(v, 9, 2) COLLATE "C" <= '30')
        OR (substr(v, 9, 2) = '29' AND left(v, 4)::int % 4 = 0
            AND (left(v, 4)::int % 100 <> 0 OR left(v, 4)::int % 400 = 0))) $$;
-CREATE OR REPLACE FUNCTION sco_util.clock_ok(v text) RETURNS boolean
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT substr(v, 12, 2) COLLATE "C" <= '23'
-  AND substr(v, 15, 2) COLLATE "C" <= '59'
-  AND (substr(v, 17, 1) <> ':' OR substr(v, 18, 2) COLLATE "C" <= '59')
-  AND CASE WHEN right(v, 1) = 'Z' THEN true
-           WHEN substr(v, length(v) - 2, 1) IN ('+', '-') THEN right(v, 2) COLLATE "C" <= '15'
-           WHEN substr(v, length(v) - 4, 1) IN ('+', '-')
-           THEN substr(v, length(v) - 3, 2) COLLATE "C" <= '15' AND right(v, 2) COLLATE "C" <= '59'
-           ELSE substr(v, length(v) - 4, 2) COLLATE "C" <= '15' AND right(v, 2) COLLATE "C" <= '59' END $$;
 CREATE OR REPLACE FUNCTION sco_util.is_date(v text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
 $$ SELECT CASE WHEN v IS NULL THEN NULL
@@ -165,10 +162,11 @@ CREATE OR REPLACE FUNCTION sco_util.is_timestamptz(v text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
 $$ SELECT CASE WHEN v IS NULL THEN NULL
                WHEN length(v) > 64
-                 OR v !~ '^TIMESTAMP_SHAPE$'
+                 OR v !~ '^TIMESTAMP_CHECKED$'
                THEN false
-               ELSE sco_util.calendar_date_ok(v) AND sco_util.clock_ok(v) END $$;
-""".replace("TIMESTAMP_SHAPE", TIMESTAMP_SHAPE).replace("DATE_SHAPE", DATE_SHAPE)
+               ELSE sco_util.calendar_date_ok(v) END $$;
+DROP FUNCTION IF EXISTS sco_util.clock_ok(text);
+""".replace("TIMESTAMP_CHECKED", TIMESTAMP_CHECKED).replace("DATE_SHAPE", DATE_SHAPE)
 
 # is_int: an optional sign and 1 to 18 digits (what fits a bigint without overflow checks).
 # The digit count is checked by length, not by the pattern: PostgreSQL's regular expressions
