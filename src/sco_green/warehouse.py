@@ -143,7 +143,19 @@ TIMESTAMP_SHAPE = DATE_SHAPE + r"[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|
 TIMESTAMP_CHECKED = (
     DATE_SHAPE + r"[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?(Z|[+-](0[0-9]|1[0-5])(:?[0-5][0-9])?)"
 )
-_SAFE_PARSE_DATES = """
+# Most instants in the feeds are written one way, 2025-02-03T02:24:52+06:00 (or ...Z), and
+# is_timestamptz takes those on a cheaper path. A PostgreSQL pattern costs per character and
+# per state it visits (the matcher builds its states afresh for every value), so the pattern
+# above costs about 2.8 us a value. For the usual form, LIKE pins where every separator
+# stands, a pattern of one short loop (four digits, then a separator and two digits, again
+# and again) proves every other character a digit, and comparisons check the clock's and the
+# offset's ranges. Together that accepts exactly what the pattern does for that form; every
+# other text goes the long way. 500,000 tickets, R05 (both columns, parallel): 1.4 s
+# against 2.1 s.
+TIMESTAMP_USUAL_FORMS = ("____-__-__T__:__:__+__:__", "____-__-__T__:__:__-__:__", "____-__-__T__:__:__Z")
+TIMESTAMP_USUAL_DIGITS = r"[0-9][0-9][0-9][0-9](?:[-:T+][0-9][0-9])*Z?"
+_SAFE_PARSE_DATES = (
+    """
 CREATE OR REPLACE FUNCTION sco_util.calendar_date_ok(v text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
 $$ SELECT left(v, 4) <> '0000'
@@ -162,12 +174,23 @@ $$ SELECT CASE WHEN v IS NULL THEN NULL
 CREATE OR REPLACE FUNCTION sco_util.is_timestamptz(v text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
 $$ SELECT CASE WHEN v IS NULL THEN NULL
+               WHEN (USUAL_FORMS) AND v ~ '^USUAL_DIGITS$'
+               THEN substr(v, 12, 2) COLLATE "C" <= '23'
+                 AND substr(v, 15, 1) COLLATE "C" <= '5'
+                 AND substr(v, 18, 1) COLLATE "C" <= '5'
+                 AND (length(v) = 20
+                      OR (substr(v, 21, 2) COLLATE "C" <= '15' AND substr(v, 24, 1) COLLATE "C" <= '5'))
+                 AND sco_util.calendar_date_ok(v)
                WHEN length(v) > 64
                  OR v !~ '^TIMESTAMP_CHECKED$'
                THEN false
                ELSE sco_util.calendar_date_ok(v) END $$;
 DROP FUNCTION IF EXISTS sco_util.clock_ok(text);
-""".replace("TIMESTAMP_CHECKED", TIMESTAMP_CHECKED).replace("DATE_SHAPE", DATE_SHAPE)
+""".replace("USUAL_FORMS", " OR ".join(f"v LIKE '{form}'" for form in TIMESTAMP_USUAL_FORMS))
+    .replace("USUAL_DIGITS", TIMESTAMP_USUAL_DIGITS)
+    .replace("TIMESTAMP_CHECKED", TIMESTAMP_CHECKED)
+    .replace("DATE_SHAPE", DATE_SHAPE)
+)
 
 # is_int: an optional sign and 1 to 18 digits (what fits a bigint without overflow checks).
 # The digit count is checked by length, not by the pattern: PostgreSQL's regular expressions

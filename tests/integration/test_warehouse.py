@@ -104,6 +104,32 @@ def test_timestamp_check_is_the_cast_in_the_contract_shape_without_its_edges(che
     assert sum(expected.values()) > 500 and sum(not e for e in expected.values()) > 500
 
 
+# The feeds' usual forms, which the check takes on a shorter path, and every text one character
+# away from them: each position replaced by each of these, dropped, or doubled.
+USUAL = ["2025-02-03T02:24:52+06:00", "2024-02-29T23:59:59-15:59", "2023-12-31T00:00:00Z"]
+STAND_INS = "0123456789-+:TZ .a９"
+
+
+def _one_edit_away(value: str) -> set[str]:
+    near = set()
+    for i in range(len(value)):
+        near.update(value[:i] + c + value[i + 1 :] for c in STAND_INS)
+        near.add(value[:i] + value[i + 1 :])
+        near.add(value[:i] + value[i] + value[i:])
+    return near
+
+
+def test_timestamp_checks_short_path_agrees_with_the_cast_one_edit_from_the_usual_form(
+    checks: psycopg.Connection,
+) -> None:
+    values = sorted(set(USUAL).union(*(_one_edit_away(v) for v in USUAL)))
+    verdicts = _verdicts(checks, "is_timestamptz", "timestamptz", values)
+    expected = {v: cast and SHAPE.fullmatch(v) is not None and not _edge(v) for v, (_, cast) in verdicts.items()}
+    assert {v: ours for v, (ours, _) in verdicts.items() if ours != expected[v]} == {}
+    assert all(expected[v] for v in USUAL)
+    assert sum(expected.values()) > 100 and sum(not e for e in expected.values()) > 500
+
+
 def test_timestamp_check_rejects_the_day_after_a_months_end_and_keeps_leap_days(checks: psycopg.Connection) -> None:
     got = _verdicts(
         checks,
