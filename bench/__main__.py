@@ -9,6 +9,8 @@ feed's generated files (large: the 5.09M-record trade file; the two 500,000-tick
 (c) dlt loading the same CSV into PostgreSQL (its default path: a resource of row batches);
 (d) pandas.read_csv + DataFrame.to_sql(method="multi", chunksize=10_000).
 The peers need the optional group: ``uv sync --frozen --group bench``; ``--peers none`` skips them.
+``--repeat N`` runs (a) and both project paths N times, interleaved, and reports each one's
+median (every run's seconds are kept under ``runs``); the peers, minutes each, run once.
 Results are printed as a table per feed and written to bench/results/load-<scale>.json, where a
 run of some feeds (``--feeds``) replaces only those; each feed records its commit and date.
 
@@ -26,6 +28,7 @@ import argparse
 import csv
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -155,8 +158,28 @@ def _peer(name: str, url: str, feed_name: str, paths: list[Path]) -> dict[str, f
 LOAD_FEEDS = ("trade", "recycling")
 
 
+def median_run(runs: list[dict[str, float]]) -> dict[str, object]:
+    """Repeated runs of one path as one figure: the median seconds, the highest peak RSS.
+
+    This machine's speed swings between runs minutes apart (the same ticket ingest took 12.9 to
+    16.3 s within an hour), so a ratio of two single runs moves by a fifth; the median of a few
+    interleaved runs moves less, and every run's time stays in the results to be read.
+    """
+    summary: dict[str, object] = {**runs[0], "seconds": statistics.median(r["seconds"] for r in runs)}
+    if "peak_rss_mib" in runs[0]:
+        summary["peak_rss_mib"] = max(r["peak_rss_mib"] for r in runs)
+    if len(runs) > 1:
+        summary["runs"] = [r["seconds"] for r in runs]
+    return summary
+
+
 def load(
-    scale: str, server: str, workdir: Path, peers: tuple[str, ...] = (), feeds: tuple[str, ...] = LOAD_FEEDS
+    scale: str,
+    server: str,
+    workdir: Path,
+    peers: tuple[str, ...] = (),
+    feeds: tuple[str, ...] = LOAD_FEEDS,
+    repeat: int = 1,
 ) -> dict[str, object]:
     """Each feed's files loaded by every path, one fresh database per path."""
     inbox = workdir / f"inbox-{scale}"
@@ -167,11 +190,11 @@ def load(
     results: dict[str, object] = {"scale": scale, "feeds": {}}
     provenance = _provenance()
     for feed_name in feeds:
-        results["feeds"][feed_name] = {**provenance, **_load_feed(feed_name, inbox, server, peers)}
+        results["feeds"][feed_name] = {**provenance, **_load_feed(feed_name, inbox, server, peers, repeat)}
     return results
 
 
-def _load_feed(feed_name: str, inbox: Path, server: str, peers: tuple[str, ...]) -> dict[str, object]:
+def _load_feed(feed_name: str, inbox: Path, server: str, peers: tuple[str, ...], repeat: int = 1) -> dict[str, object]:
     paths = sorted((inbox / feed_name).glob("*.csv"))
     rows = 0
     for path in paths:
@@ -182,18 +205,23 @@ def _load_feed(feed_name: str, inbox: Path, server: str, peers: tuple[str, ...])
         "rows": rows,
         "bytes": sum(p.stat().st_size for p in paths),
     }
-    url = _fresh_database(server)
-    try:
-        copy_s = _psql_copy(url, feed_name, paths)
-        results["psql_copy"] = {"seconds": copy_s, "rows_per_s": rows / copy_s}
-    finally:
-        _drop_database(server, url)
-    for stage in ("land", "full"):
+    runs: dict[str, list[dict[str, float]]] = {"psql_copy": [], "project_land": [], "project_full": []}
+    for _ in range(repeat):
         url = _fresh_database(server)
         try:
-            measured = _child(stage, url, inbox, feed_name)
+            runs["psql_copy"].append({"seconds": _psql_copy(url, feed_name, paths)})
         finally:
             _drop_database(server, url)
+        for stage in ("land", "full"):
+            url = _fresh_database(server)
+            try:
+                runs[f"project_{stage}"].append(_child(stage, url, inbox, feed_name))
+            finally:
+                _drop_database(server, url)
+    results["psql_copy"] = median_run(runs["psql_copy"])
+    results["psql_copy"]["rows_per_s"] = rows / results["psql_copy"]["seconds"]
+    for stage in ("land", "full"):
+        measured = median_run(runs[f"project_{stage}"])
         measured["rows_per_s"] = measured["rows"] / measured["seconds"]
         measured["ratio_vs_psql_copy"] = measured["rows_per_s"] / results["psql_copy"]["rows_per_s"]
         results[f"project_{stage}"] = measured
@@ -289,6 +317,14 @@ def _print_memory(results: dict[str, object]) -> None:
     )
 
 
+def _spread(measured: dict[str, object]) -> str:
+    """The runs behind a median, when there were several."""
+    runs = measured.get("runs")
+    if not runs:
+        return ""
+    return f"   median of {len(runs)} runs, {min(runs):.1f}-{max(runs):.1f} s"
+
+
 def _print_load(feed_name: str, results: dict[str, object]) -> None:
     print(
         f"\n{feed_name}: {', '.join(results['files'])} ({results['rows']:,} rows, {results['bytes'] / 2**20:.0f} MiB)"
@@ -296,13 +332,13 @@ def _print_load(feed_name: str, results: dict[str, object]) -> None:
     print(f"{'path':<28}{'seconds':>10}{'rows/s':>14}{'vs psql':>10}{'peak RSS MiB':>14}")
     print(
         f"{COPY_LABEL:<28}{results['psql_copy']['seconds']:>10.1f}{results['psql_copy']['rows_per_s']:>14,.0f}"
-        f"{1.0:>10.2f}{'-':>14}"
+        f"{1.0:>10.2f}{'-':>14}{_spread(results['psql_copy'])}"
     )
     for stage, label in (("land", "project land (decode+COPY)"), ("full", "project ingest (b)")):
         m = results[f"project_{stage}"]
         print(
             f"{label:<28}{m['seconds']:>10.1f}{m['rows_per_s']:>14,.0f}{m['ratio_vs_psql_copy']:>10.2f}"
-            f"{m['peak_rss_mib']:>14.0f}"
+            f"{m['peak_rss_mib']:>14.0f}{_spread(m)}"
         )
     for name, label in (("dlt", "dlt (c)"), ("pandas", "pandas to_sql multi (d)")):
         m = results.get(f"peer_{name}")
@@ -321,6 +357,7 @@ def main() -> int:
     cmd.add_argument("--workdir", type=Path, default=Path("var/bench"))
     cmd.add_argument("--peers", default="dlt,pandas", help="comma-separated: dlt, pandas, or none")
     cmd.add_argument("--feeds", default=",".join(LOAD_FEEDS), help="comma-separated: trade, recycling")
+    cmd.add_argument("--repeat", type=int, default=1, help="runs of (a) and the project paths; medians reported")
     mem = sub.add_parser("memory", help="peak RSS of the ingest of 0.5M and 5M trade records")
     mem.add_argument("--workdir", type=Path, default=Path("var/bench"))
     sub.add_parser("overhead", help="sco-green nightly on an empty inbox, and where its time goes")
@@ -348,7 +385,9 @@ def main() -> int:
     unknown = set(feeds) - set(LOAD_FEEDS)
     if unknown:
         parser.error(f"unknown feeds: {', '.join(sorted(unknown))}")
-    results = load(args.scale, server, args.workdir, peers, feeds)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    results = load(args.scale, server, args.workdir, peers, feeds, args.repeat)
     out = RESULTS / f"load-{args.scale}.json"
     previous = json.loads(out.read_text()) if out.exists() else None
     out.write_text(json.dumps(merge_load_results(previous, results), indent=2))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.__main__ import merge_load_results
+from bench.__main__ import median_run, merge_load_results
 
 
 def _feed(commit: str, seconds: float) -> dict[str, object]:
@@ -23,3 +23,16 @@ def test_results_of_another_scale_are_not_mixed_in() -> None:
     run = {"scale": "large", "feeds": {"recycling": _feed("bbb", 20.1)}}
     assert merge_load_results(previous, run) == run
     assert merge_load_results(None, run) == run
+
+
+def test_repeated_runs_report_the_median_time_the_highest_peak_and_every_run() -> None:
+    runs = [
+        {"seconds": 15.1, "rows": 1000, "peak_rss_mib": 248.0},
+        {"seconds": 12.9, "rows": 1000, "peak_rss_mib": 255.0},
+        {"seconds": 13.3, "rows": 1000, "peak_rss_mib": 251.0},
+    ]
+    assert median_run(runs) == {"seconds": 13.3, "rows": 1000, "peak_rss_mib": 255.0, "runs": [15.1, 12.9, 13.3]}
+
+
+def test_a_single_run_is_reported_as_it_was() -> None:
+    assert median_run([{"seconds": 2.2}]) == {"seconds": 2.2}
