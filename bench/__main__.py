@@ -25,6 +25,7 @@ bench/overhead.py). Written to bench/results/overhead.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -33,6 +34,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -45,16 +47,17 @@ RESULTS = Path(__file__).parent / "results"
 COPY_LABEL = "psql \\copy (a)"
 
 
-def _fresh_database(server: str) -> str:
+@contextlib.contextmanager
+def _fresh_database(server: str) -> Iterator[str]:
+    """A new database on the server for one measured path, dropped afterwards whatever happens."""
     name = f"sco_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return server.rsplit("/", 1)[0] + "/" + name
-
-
-def _drop_database(server: str, url: str) -> None:
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(url.rsplit("/", 1)[1])))
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def _psql_copy(url: str, feed_name: str, paths: list[Path]) -> float:
@@ -207,17 +210,11 @@ def _load_feed(feed_name: str, inbox: Path, server: str, peers: tuple[str, ...],
     }
     runs: dict[str, list[dict[str, float]]] = {"psql_copy": [], "project_land": [], "project_full": []}
     for _ in range(repeat):
-        url = _fresh_database(server)
-        try:
+        with _fresh_database(server) as url:
             runs["psql_copy"].append({"seconds": _psql_copy(url, feed_name, paths)})
-        finally:
-            _drop_database(server, url)
         for stage in ("land", "full"):
-            url = _fresh_database(server)
-            try:
+            with _fresh_database(server) as url:
                 runs[f"project_{stage}"].append(_child(stage, url, inbox, feed_name))
-            finally:
-                _drop_database(server, url)
     results["psql_copy"] = median_run(runs["psql_copy"])
     results["psql_copy"]["rows_per_s"] = rows / results["psql_copy"]["seconds"]
     for stage in ("land", "full"):
@@ -226,11 +223,8 @@ def _load_feed(feed_name: str, inbox: Path, server: str, peers: tuple[str, ...],
         measured["ratio_vs_psql_copy"] = measured["rows_per_s"] / results["psql_copy"]["rows_per_s"]
         results[f"project_{stage}"] = measured
     for name in peers:
-        url = _fresh_database(server)
-        try:
+        with _fresh_database(server) as url:
             measured = _peer(name, url, feed_name, paths)
-        finally:
-            _drop_database(server, url)
         measured["rows_per_s"] = rows / measured["seconds"]
         measured["ratio_vs_psql_copy"] = measured["rows_per_s"] / results["psql_copy"]["rows_per_s"]
         measured["project_ingest_speedup"] = results["project_full"]["rows_per_s"] / measured["rows_per_s"]
@@ -290,11 +284,8 @@ def memory(server: str, workdir: Path) -> dict[str, object]:
             part = inbox / "trade" / trade.name
             if not part.exists():
                 _first_records(trade, part, rows)
-        url = _fresh_database(server)
-        try:
+        with _fresh_database(server) as url:
             runs[str(rows or "all")] = _child("full", url, inbox)
-        finally:
-            _drop_database(server, url)
     small, big = runs[str(MEMORY_ROWS[0])], runs["all"]
     return {
         "runs": runs,
