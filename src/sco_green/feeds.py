@@ -34,6 +34,11 @@ class FeedSpec:
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
+    @property
+    def dated(self) -> bool:
+        """Whether the feed's file names carry a date the rows are checked against (members)."""
+        return "ymd" in self.file_pattern.groupindex
+
     def file_date(self, file_name: str) -> date | None:
         """The date a file name carries (members snapshots), or None."""
         match = self.file_pattern.fullmatch(file_name)
@@ -44,6 +49,18 @@ class FeedSpec:
             return date(int(ymd[:4]), int(ymd[4:6]), int(ymd[6:]))
         except ValueError:
             return None
+
+    def name_problem(self, file_name: str) -> str | None:
+        """Why a file of a dated feed cannot be loaded under this name, or None.
+
+        A members snapshot is dated by its name alone: M01 compares every row with that date
+        and the warehouse's snapshots are keyed by it, so a name without a real date (say
+        members_20250931.csv) would block every row, or, with no rows, publish a snapshot
+        of no date that no model can place. Such a file is rejected as a whole instead.
+        """
+        if not self.dated or self.file_date(file_name) is not None:
+            return None
+        return f"file name: {file_name!r} does not carry a real date; expected {self.name}_YYYYMMDD.csv"
 
 
 MEMBERS = FeedSpec(
@@ -59,7 +76,9 @@ MEMBERS = FeedSpec(
         Column("joined_on", "date"),
     ),
     key=("member_id",),
-    file_pattern=re.compile(r"members_(?P<ymd>\d{8})\.csv"),
+    # ASCII digits only: the staging model reads the date with [0-9], and \d would also
+    # take other scripts' digits, which int() reads.
+    file_pattern=re.compile(r"members_(?P<ymd>[0-9]{8})\.csv"),
 )
 
 TRADE = FeedSpec(

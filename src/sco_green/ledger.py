@@ -4,7 +4,10 @@ Pure functions over ledger history so the decisions (CONTRACT.md section 2) are 
 tested without a database:
 
 * same name and same bytes as a ledger row: skip, no new ledger row;
-* same bytes under another name: ``duplicate``, loads nothing;
+* same bytes under another name: ``duplicate``, loads nothing; bytes the ledger only ever
+  ``rejected`` never entered the warehouse, so under a new name they are judged afresh
+  (a snapshot rejected for a name without a real date loads once renamed; bytes rejected
+  for their encoding or header are rejected again, with that reason);
 * same name, new bytes: a corrected re-drop, loaded; earlier versions become ``superseded``;
 * otherwise: a new file, loaded.
 """
@@ -44,11 +47,15 @@ class Decision:
     supersedes: tuple[int, ...] = ()
 
 
-def decide(files: list[tuple[str, str]], history: list[LedgerRow]) -> list[Decision]:
+def decide(
+    files: list[tuple[str, str]], history: list[LedgerRow], rejected: frozenset[str] = frozenset()
+) -> list[Decision]:
     """Decide for ``files`` (name, sha256), taken in name order, given the feed's ledger.
 
     Files decided earlier in the same batch count as history for later ones, so two
-    identical files dropped together load once.
+    identical files dropped together load once. ``rejected`` names the files already known
+    to be rejected whatever the ledger says (by their name or encoding): they count as
+    rejected, so the same bytes under a later name in the batch are judged afresh.
     """
     known = list(history)
     decisions: list[Decision] = []
@@ -57,7 +64,7 @@ def decide(files: list[tuple[str, str]], history: list[LedgerRow]) -> list[Decis
         if any(r.file_name == name and r.sha256 == sha for r in known):
             decisions.append(Decision(name, sha, Action.SKIP))
             continue
-        same_bytes = [r for r in known if r.sha256 == sha]
+        same_bytes = [r for r in known if r.sha256 == sha and r.status != "rejected"]
         if same_bytes:
             decisions.append(Decision(name, sha, Action.DUPLICATE, duplicate_of=same_bytes[0].file_name))
             known.append(LedgerRow(pending_id, name, sha, "duplicate"))
@@ -69,7 +76,7 @@ def decide(files: list[tuple[str, str]], history: list[LedgerRow]) -> list[Decis
             known = [
                 LedgerRow(r.load_id, r.file_name, r.sha256, "superseded") if r.load_id in older else r for r in known
             ]
-            known.append(LedgerRow(pending_id, name, sha, "loaded"))
+            known.append(LedgerRow(pending_id, name, sha, "rejected" if name in rejected else "loaded"))
         pending_id -= 1
     return decisions
 

@@ -58,7 +58,10 @@ def land(feed_name: str, inbox: str | Path, url: str) -> list[dict[str, Any]]:
     with connect(url) as conn:
         with conn.transaction():
             _drop_stale_landing(conn, feed_name)
-        decisions = ledger.decide([(name, f.sha256) for name, f in facts.items()], ledger.history(conn, feed_name))
+        rejected = frozenset(name for name, f in facts.items() if f.encoding is None or spec.name_problem(name))
+        decisions = ledger.decide(
+            [(name, f.sha256) for name, f in facts.items()], ledger.history(conn, feed_name), rejected
+        )
         for decision in decisions:
             if decision.action is ledger.Action.SKIP:
                 log.info("%s/%s already loaded: skipped", feed_name, decision.file_name)
@@ -86,6 +89,11 @@ def land(feed_name: str, inbox: str | Path, url: str) -> list[dict[str, Any]]:
             if decision.action is ledger.Action.DUPLICATE:
                 entry["status"] = "duplicate"
                 entry["reason"] = f"same bytes as {decision.duplicate_of}"
+                continue
+            name_problem = spec.name_problem(decision.file_name)
+            if name_problem:
+                entry["status"] = "rejected"
+                entry["reason"] = name_problem
                 continue
             if fact.encoding is None:
                 entry["status"] = "rejected"

@@ -111,6 +111,33 @@ def test_missing_column_rejects_the_file_with_the_column_named(
     assert db.execute("SELECT count(*) FROM raw.trade").fetchone()[0] == 0
 
 
+def test_members_file_named_with_an_impossible_date_is_rejected_and_loads_once_renamed(
+    tmp_path: Path, db: psycopg.Connection, warehouse_url: str
+) -> None:
+    row = ["2025-09-30", "M-1", "Ziya Co.", "", "enterprise", "CHN", "resource_recycling", "2025-09-01"]
+    bad = write_csv(tmp_path / "members" / "members_20250931.csv", list(MEMBERS.column_names), [row])
+    ingest_feed("members", tmp_path, warehouse_url, DAY)
+    [(name, status, rows_in, loaded, _, reason)] = ledger_rows(db)
+    assert (name, status, rows_in, loaded) == ("members_20250931.csv", "rejected", None, 0)
+    assert "does not carry a real date" in reason and "members_YYYYMMDD.csv" in reason
+    assert db.execute("SELECT count(*) FROM raw.members").fetchone()[0] == 0
+    bad.rename(tmp_path / "members" / "members_20250930.csv")
+    ingest_feed("members", tmp_path, warehouse_url, DAY)
+    assert [r[:4] for r in ledger_rows(db)][1:] == [("members_20250930.csv", "loaded", 1, 1)]
+    assert db.execute("SELECT member_id FROM raw.members").fetchall() == [("M-1",)]
+
+
+def test_misnamed_snapshot_and_its_correctly_named_copy_in_one_inbox_load_once(
+    tmp_path: Path, db: psycopg.Connection, warehouse_url: str
+) -> None:
+    row = ["2025-09-30", "M-1", "Ziya Co.", "", "enterprise", "CHN", "resource_recycling", "2025-09-01"]
+    bad = write_csv(tmp_path / "members" / "members_2025093.csv", list(MEMBERS.column_names), [row])
+    (tmp_path / "members" / "members_20250930.csv").write_bytes(bad.read_bytes())
+    ingest_feed("members", tmp_path, warehouse_url, DAY)
+    assert [r[:2] for r in ledger_rows(db)] == [("members_2025093.csv", "rejected"), ("members_20250930.csv", "loaded")]
+    assert db.execute("SELECT count(*) FROM raw.members").fetchone()[0] == 1
+
+
 def test_header_only_file_loads_zero_rows(tmp_path: Path, db: psycopg.Connection, warehouse_url: str) -> None:
     write_csv(tmp_path / "trade" / "trade_empty.csv", list(TRADE.column_names), [])
     ingest_feed("trade", tmp_path, warehouse_url, DAY)
