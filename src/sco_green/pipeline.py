@@ -58,7 +58,8 @@ def land(feed_name: str, inbox: str | Path, url: str) -> list[dict[str, Any]]:
     with connect(url) as conn:
         with conn.transaction():
             _drop_stale_landing(conn, feed_name)
-        rejected = frozenset(name for name, f in facts.items() if f.encoding is None or spec.name_problem(name))
+        name_problems = {name: spec.name_problem(name) for name in facts}
+        rejected = frozenset(name for name, f in facts.items() if f.encoding is None or name_problems[name])
         decisions = ledger.decide(
             [(name, f.sha256) for name, f in facts.items()], ledger.history(conn, feed_name), rejected
         )
@@ -90,10 +91,9 @@ def land(feed_name: str, inbox: str | Path, url: str) -> list[dict[str, Any]]:
                 entry["status"] = "duplicate"
                 entry["reason"] = f"same bytes as {decision.duplicate_of}"
                 continue
-            name_problem = spec.name_problem(decision.file_name)
-            if name_problem:
+            if name_problems[decision.file_name]:
                 entry["status"] = "rejected"
-                entry["reason"] = name_problem
+                entry["reason"] = name_problems[decision.file_name]
                 continue
             if fact.encoding is None:
                 entry["status"] = "rejected"
