@@ -83,6 +83,21 @@ def _ledger_summary(since_load_id: int) -> str:
     return ", ".join(f"{n} {status} ({loaded} rows, {bad} quarantined)" for status, n, loaded, bad in rows)
 
 
+UNREAD_SHOWN = 10
+
+
+def _unread_summary(inbox: Path) -> str | None:
+    """The inbox's files that no feed read, for the night's summary (None when there are none)."""
+    from sco_green.pipeline import unread_files
+
+    unread = unread_files(inbox)
+    if not unread:
+        return None
+    shown = ", ".join(unread[:UNREAD_SHOWN])
+    more = f" and {len(unread) - UNREAD_SHOWN} more" if len(unread) > UNREAD_SHOWN else ""
+    return f"{len(unread)} file(s) not read (each feed reads only <feed>/*.csv): {shown}{more}"
+
+
 def _max_load_id() -> int:
     from sco_green.warehouse import bootstrap, connect
 
@@ -100,6 +115,8 @@ def cmd_nightly(inbox: Path, logical: date, *, full_refresh: bool = False) -> No
     print(f"nightly {logical.isoformat()} over {inbox}{' (full refresh)' if full_refresh else ''}")
     run_cycle(inbox, logical, full_refresh=full_refresh)
     print(f"  ledger: {_ledger_summary(before)}")
+    if unread := _unread_summary(inbox):
+        print(f"  warning: {unread}")
     print(f"  report: {var_dir() / 'reports' / f'sco_green_report_{logical.year}.html'}")
 
 
@@ -121,6 +138,8 @@ def cmd_celery_nightly(args: argparse.Namespace, warehouse: str) -> None:
     result = run_nightly_on_celery(settings)
     print(f"  logical date {result.logical_date}; tasks ran on: {', '.join(sorted(result.hosts))}")
     print(f"  ledger: {_ledger_summary(before)}")
+    if unread := _unread_summary(args.inbox):
+        print(f"  warning: {unread}")
     print(f"  wall time {result.seconds:.1f}s from scheduler start")
     if not result.succeeded:
         failed = [f"{t.dag_id}.{t.task_id}" for t in result.tasks if t.state != "success"]

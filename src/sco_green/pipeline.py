@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 from sco_green import ledger
 from sco_green.bulk_indexes import indexes_built_after, worth_deferring
 from sco_green.decode import inspect_file
-from sco_green.feeds import FeedSpec, feed
+from sco_green.feeds import FEEDS, FeedSpec, feed
 from sco_green.landing import FileRejected, extras_as_json, land_file, landing_table, map_header, raw_keys
 from sco_green.validation import BLOCK_SHARE, start_importing_validation, validate_landed
 from sco_green.warehouse import connect
@@ -31,11 +31,37 @@ log = logging.getLogger(__name__)
 FRESHNESS_DAYS = 3
 
 
+def _is_feed_file(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() == ".csv"
+
+
 def inbox_files(inbox: Path, feed_name: str) -> list[Path]:
     folder = inbox / feed_name
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
+    return sorted(p for p in folder.iterdir() if _is_feed_file(p))
+
+
+def unread_files(inbox: Path, feed_name: str | None = None) -> list[str]:
+    """Files in the inbox that no feed reads, as paths relative to it (sorted).
+
+    The contract reads ``DIR/<feed>/*.csv`` and nothing else, so a file dropped as
+    ``trade/trade_2025.xlsx``, into ``trade/2025/`` or into a misspelt ``Trade/`` folder
+    would be passed over without a word, and its rows lost without a ledger row to show it.
+    Such files are named instead (hidden ones, such as ``.DS_Store``, are not); with
+    ``feed_name``, only those under that feed's folder.
+    """
+    root = inbox / feed_name if feed_name else inbox
+    if not root.is_dir():
+        return []
+    unread = []
+    for path in root.rglob("*"):
+        relative = path.relative_to(inbox)
+        if len(relative.parts) == 2 and relative.parts[0] in FEEDS and _is_feed_file(path):
+            continue  # read by its feed
+        if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+            unread.append(relative.as_posix())
+    return sorted(unread)
 
 
 def _drop_stale_landing(conn: psycopg.Connection, feed_name: str) -> None:
@@ -52,6 +78,8 @@ def land(feed_name: str, inbox: str | Path, url: str) -> list[dict[str, Any]]:
     """Decide every new file against the ledger and land the loadable ones."""
     spec = feed(feed_name)
     files = inbox_files(Path(inbox), feed_name)
+    for name in unread_files(Path(inbox), feed_name):
+        log.warning("%s is not read: the %s feed reads only %s/*.csv", name, feed_name, feed_name)
     facts = {p.name: inspect_file(p) for p in files}
     paths = {p.name: p for p in files}
     entries: list[dict[str, Any]] = []

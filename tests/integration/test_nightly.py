@@ -28,11 +28,14 @@ def test_three_nights_give_the_expected_ledger_and_raw_counts(
     tmp_path: Path, warehouse_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     inbox = tmp_path / "inbox"
+    (inbox / "trade").mkdir(parents=True)
+    (inbox / "trade" / "trade_2026.xlsx").write_bytes(b"PK\x03\x04")  # no feed reads it: named, not lost
     for night, day in enumerate(CYCLE_DATES, start=1):
         generate(inbox, faults=True, cycle=night)
         assert main(["nightly", "--inbox", str(inbox), "--logical-date", day.isoformat()]) == 0
     out = capsys.readouterr().out
     assert "ingest_members" in out and "build_warehouse" in out
+    assert out.count("warning: 1 file(s) not read (each feed reads only <feed>/*.csv): trade/trade_2026.xlsx\n") == 3
     ledger = _ledger(warehouse_url)
     statuses = {name: row[0] for name, row in ledger.items()}
     assert statuses == {
