@@ -22,12 +22,15 @@ def members_rules(file_date: date | None) -> list[Rule]:
                 f"THEN snapshot_date::date IS DISTINCT FROM {expected} ELSE true END"
             ),
         ),
+        # An id is compared exactly: ' M001' would silently become a second member, so an id with
+        # surrounding spaces breaks M02, and so does the id it collides with once trimmed.
         Rule(
             "M02",
             BLOCK,
-            "member_id is present and unique in the file",
+            "member_id is present, without surrounding spaces, and unique in the file",
             "SELECT source_row FROM (SELECT source_row, member_id, count(*) OVER "
-            "(PARTITION BY member_id) AS n FROM {batch}) AS keyed WHERE member_id IS NULL OR n > 1",
+            "(PARTITION BY btrim(member_id, E' \\t')) AS n FROM {batch}) AS keyed "
+            "WHERE member_id IS NULL OR n > 1 OR member_id <> btrim(member_id, E' \\t')",
         ),
         Rule("M03", BLOCK, "name_en is present", where("name_en IS NULL")),
         Rule(

@@ -25,12 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from airflow.sdk import DAG, Param, TriggerRule, dag, task
+from airflow.sdk.exceptions import AirflowSkipException
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos import settings as cosmos_settings
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 from cosmos.operators.local import DbtBuildLocalOperator
 
 from sco_green.assets import MARTS_ASSET, RAW_ASSETS
+from sco_green.cycle_lock import acquire_for_task, release_for_task
 from sco_green.dag_support import DEFAULT_ARGS, START_DATE
 from sco_green.dbt_runner import dbt_env
 from sco_green.dbt_startup import share_manifest
@@ -54,15 +56,33 @@ def task_group_cache_dir(dag_id: str, group_id: str) -> Path | None:
 
 
 def prepare_seeds_and_views(context: Any) -> None:
-    """``pre_execute`` of ``seeds_and_views``: select what tonight's inputs changed (or skip),
-    then run dbt with the manifest this process parsed (``sco_green.dbt_startup``)."""
-    share_manifest(context["task"], select_changed_seeds_and_views(context))
+    """``pre_execute`` of ``seeds_and_views``: take the cycle lock, select what tonight's inputs
+    changed (or skip), then run dbt with the manifest this process parsed (``sco_green.dbt_startup``)."""
+    acquire_for_task(context)
+    try:
+        share_manifest(context["task"], select_changed_seeds_and_views(context))
+    except BaseException:  # skipped or failed before dbt: post_execute will not run
+        release_for_task(context)
+        raise
 
 
 def prepare_model_task(context: Any) -> None:
-    """``pre_execute`` of a model task: skip it when its table was built from tonight's inputs,
-    else run dbt with the manifest this process parsed (``sco_green.dbt_startup``)."""
-    share_manifest(context["task"], skip_if_already_built(context))
+    """``pre_execute`` of a model task: take the cycle lock, skip the task when its table was built
+    from tonight's inputs, else run dbt with the manifest this process parsed (``sco_green.dbt_startup``)."""
+    acquire_for_task(context)
+    try:
+        share_manifest(context["task"], skip_if_already_built(context))
+    except BaseException:  # skipped or failed before dbt: post_execute will not run
+        release_for_task(context)
+        raise
+
+
+def finish_dbt_task(context: Any, result: Any = None) -> None:
+    """``post_execute`` of a dbt task: note what it built, then release the cycle lock."""
+    try:
+        record_build(context, result)
+    finally:
+        release_for_task(context)
 
 
 def build_warehouse_dag() -> DAG:
@@ -97,11 +117,16 @@ def build_warehouse_dag() -> DAG:
     )
     def build() -> None:
         @task
-        def prepare_profile() -> None:
-            """Fail early, with a clear cause, when the warehouse is not reachable."""
+        def prepare_profile() -> int:
+            """Fail early, with a clear cause, when the warehouse is not reachable; returns the
+            marts' publication count, which ``publish_marts`` checks again."""
             from sco_green import warehouse
+            from sco_green.cycle_lock import task_lock
+            from sco_green.marts_publish import publication_count
 
-            warehouse.bootstrap(warehouse.warehouse_url())
+            with task_lock("build_warehouse.prepare_profile"):
+                warehouse.bootstrap(warehouse.warehouse_url())
+                return publication_count()
 
         profile = ProfileConfig(
             profile_name="sco_green",
@@ -136,7 +161,7 @@ def build_warehouse_dag() -> DAG:
             # Only the seeds and views not yet built from tonight's inputs (sco_green.unchanged_models);
             # skipped when there are none.
             pre_execute=prepare_seeds_and_views,
-            post_execute=record_build,
+            post_execute=finish_dbt_task,
             **dbt_args,
         )
         dbt = DbtTaskGroup(
@@ -161,29 +186,37 @@ def build_warehouse_dag() -> DAG:
             operator_args={
                 **dbt_args,
                 "pre_execute": prepare_model_task,
-                "post_execute": record_build,
+                "post_execute": finish_dbt_task,
                 "trigger_rule": TriggerRule.NONE_FAILED,
             },
             default_args={"retries": 1},
         )
 
         @task(outlets=[MARTS_ASSET], trigger_rule=TriggerRule.NONE_FAILED)
-        def publish_marts() -> list[str]:
+        def publish_marts(built_after: int) -> list[str]:
+            from sco_green.cycle_lock import task_lock
             from sco_green.marts_publish import publish_marts as swap
 
-            return swap()
+            with task_lock("build_warehouse.publish_marts"):
+                return swap(built_after=built_after)
 
         @task
         def publish_report() -> str:
             """The annual report for the logical date's year, from the marts just published."""
             from airflow.sdk import get_current_context
 
+            from sco_green.cycle_lock import task_lock
             from sco_green.dag_support import logical_day
             from sco_green.paths import var_dir
-            from sco_green.report import write_report
+            from sco_green.report import nightly_report_year, write_report
+            from sco_green.warehouse import connect
 
-            year = logical_day(get_current_context()).year
-            return str(write_report(year, var_dir() / "reports"))
+            with task_lock("build_warehouse.publish_report"):
+                with connect() as conn:
+                    year = nightly_report_year(conn, logical_day(get_current_context()).year)
+                if year is None:
+                    raise AirflowSkipException("the marts hold no data for any year yet: no report")
+                return str(write_report(year, var_dir() / "reports"))
 
         @task
         def dbt_docs() -> str:
@@ -193,12 +226,15 @@ def build_warehouse_dag() -> DAG:
             the published marts; generated again only when the project or the catalog changed
             (``sco_green.dbt_runner.write_docs``).
             """
+            from sco_green.cycle_lock import task_lock
             from sco_green.dbt_runner import write_docs
             from sco_green.paths import var_dir
 
-            return str(write_docs(var_dir() / "dbt_docs"))
+            with task_lock("build_warehouse.dbt_docs"):
+                return str(write_docs(var_dir() / "dbt_docs"))
 
-        published = prepare_profile() >> seeds_and_views >> dbt >> publish_marts()
+        generation = prepare_profile()
+        published = generation >> seeds_and_views >> dbt >> publish_marts(generation)
         published >> [publish_report(), dbt_docs()]
 
     return build()

@@ -34,6 +34,13 @@ def _parser() -> argparse.ArgumentParser:
     nightly.add_argument("--inbox", required=True, type=Path, help="folder with members/, trade/, recycling/")
     nightly.add_argument("--logical-date", type=_date, default=None, help="YYYY-MM-DD (default: today)")
     nightly.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="when another cycle holds the warehouse, wait this long for it before giving up (default: do not wait)",
+    )
+    nightly.add_argument(
         "--full-refresh",
         action="store_true",
         help="rebuild every seed and incremental table from scratch instead of the night's changes",
@@ -84,6 +91,8 @@ def _ledger_summary(since_load_id: int) -> str:
 
 
 UNREAD_SHOWN = 10
+# sysexits' EX_TEMPFAIL: nothing is wrong, the same command will run once the other cycle ends.
+EXIT_BUSY = 75
 
 
 def _unread_summary(inbox: Path) -> str | None:
@@ -106,18 +115,33 @@ def _max_load_id() -> int:
         return conn.execute("SELECT coalesce(max(load_id), 0) FROM audit.load_ledger").fetchone()[0]
 
 
-def cmd_nightly(inbox: Path, logical: date, *, full_refresh: bool = False) -> None:
-    from sco_green.nightly import run_cycle
+def cmd_nightly(inbox: Path, logical: date, *, full_refresh: bool = False, wait: float = 0.0) -> None:
+    from sco_green.cycle_lock import cycle_lock
+    from sco_green.warehouse import warehouse_url
 
     if not inbox.is_dir():
         raise FileNotFoundError(f"inbox {inbox} is not a directory")
+    _max_load_id()  # the audit schema exists before the lock is looked for
+    with cycle_lock(warehouse_url(), "nightly", wait=wait):
+        _nightly_locked(inbox, logical, full_refresh=full_refresh)
+
+
+def _nightly_locked(inbox: Path, logical: date, *, full_refresh: bool) -> None:
+    from sco_green.nightly import run_cycle
+
     before = _max_load_id()
     print(f"nightly {logical.isoformat()} over {inbox}{' (full refresh)' if full_refresh else ''}")
     run_cycle(inbox, logical, full_refresh=full_refresh)
     print(f"  ledger: {_ledger_summary(before)}")
     if unread := _unread_summary(inbox):
         print(f"  warning: {unread}")
-    print(f"  report: {var_dir() / 'reports' / f'sco_green_report_{logical.year}.html'}")
+    from sco_green.report import nightly_report_year
+    from sco_green.warehouse import connect
+
+    with connect() as conn:
+        year = nightly_report_year(conn, logical.year)
+    if year is not None:
+        print(f"  report: {var_dir() / 'reports' / f'sco_green_report_{year}.html'}")
 
 
 def cmd_celery_nightly(args: argparse.Namespace, warehouse: str) -> None:
@@ -155,14 +179,18 @@ def cmd_generate(args: argparse.Namespace) -> None:
 
 
 def cmd_demo() -> None:
+    from sco_green.cycle_lock import cycle_lock
     from sco_green.generate import CYCLE_DATES, generate
+    from sco_green.warehouse import warehouse_url
 
-    inbox = var_dir() / "demo" / "inbox"
-    if inbox.exists():
-        shutil.rmtree(inbox)
-    for night, logical in enumerate(CYCLE_DATES, start=1):
-        generate(inbox, scale="small", faults=True, cycle=night)
-        cmd_nightly(inbox, logical)
+    _max_load_id()
+    with cycle_lock(warehouse_url(), "demo"):
+        inbox = var_dir() / "demo" / "inbox"
+        if inbox.exists():
+            shutil.rmtree(inbox)
+        for night, logical in enumerate(CYCLE_DATES, start=1):
+            generate(inbox, scale="small", faults=True, cycle=night)
+            cmd_nightly(inbox, logical)
     out = var_dir() / "reports" / f"sco_green_report_{CYCLE_DATES[-1].year}.html"
     print(f"\nopen the report: {out}")
 
@@ -175,6 +203,7 @@ def cmd_report(year: int, out: Path | None) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from sco_green.cycle_lock import CycleBusy
     from sco_green.warehouse import warehouse_session
 
     try:
@@ -185,7 +214,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "celery-nightly":
                 cmd_celery_nightly(args, warehouse)
             elif args.command == "nightly":
-                cmd_nightly(args.inbox, args.logical_date or date.today(), full_refresh=args.full_refresh)
+                cmd_nightly(
+                    args.inbox, args.logical_date or date.today(), full_refresh=args.full_refresh, wait=args.wait
+                )
             elif args.command == "demo":
                 cmd_demo()
             elif args.command == "report":
@@ -194,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sco-green: interrupted", file=sys.stderr)
         return 130
+    except CycleBusy as exc:
+        print(f"sco-green: {exc} (pass --wait SECONDS to wait for it)", file=sys.stderr)
+        return EXIT_BUSY
     except Exception as exc:  # noqa: BLE001 - the CLI's contract is a one-line cause, the log has the rest
         from sco_green.warehouse import one_line
 

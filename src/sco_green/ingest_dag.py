@@ -30,24 +30,30 @@ def build_ingest_dag(feed: str) -> DAG:
         @task
         def land_files() -> list[dict[str, Any]]:
             from sco_green import pipeline, warehouse
+            from sco_green.cycle_lock import task_lock
 
             context = get_current_context()
             url = warehouse.warehouse_url()
-            warehouse.bootstrap(url)
-            return pipeline.land(feed, inbox_from(context), url)
+            with task_lock(f"ingest_{feed}.land"):
+                warehouse.bootstrap(url)
+                return pipeline.land(feed, inbox_from(context), url)
 
         @task
         def validate_files(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
             from sco_green import pipeline, warehouse
+            from sco_green.cycle_lock import task_lock
 
-            return pipeline.validate(entries, warehouse.warehouse_url())
+            with task_lock(f"ingest_{feed}.validate"):
+                return pipeline.validate(entries, warehouse.warehouse_url())
 
         @task(outlets=[RAW_ASSETS[feed]])
         def publish_files(entries: list[dict[str, Any]]) -> dict[str, int]:
             from sco_green import pipeline, warehouse
+            from sco_green.cycle_lock import task_lock
 
             context = get_current_context()
-            return pipeline.publish(entries, warehouse.warehouse_url(), feed, logical_day(context))
+            with task_lock(f"ingest_{feed}.publish"):
+                return pipeline.publish(entries, warehouse.warehouse_url(), feed, logical_day(context))
 
         @task
         def update_data_docs(published: dict[str, int]) -> str:

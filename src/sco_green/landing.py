@@ -47,8 +47,12 @@ FLUSH_BYTES = 4 << 20
 READ_BYTES = 4 << 20
 # The server's names for the encodings decode.py accepts.
 SERVER_ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "gb18030": "GB18030"}
-# A field longer than this is not a weighbridge ticket but an unterminated quote.
-csv.field_size_limit(min(sys.maxsize, 16 << 20))
+# The largest field the csv module reads: a longer cell in a quoted file rejects the file (the
+# reader cannot resume inside a field), and memory stays bounded by it. A cell up to this size
+# lands as text and breaks its column's rule, as the same cell does in a plain file, which the
+# server reads up to its own 1 GB limit.
+MAX_FIELD_BYTES = 256 << 20
+csv.field_size_limit(min(sys.maxsize, MAX_FIELD_BYTES))
 
 
 # A PostgreSQL table holds at most 1600 columns. A header with more extra columns than this
@@ -117,8 +121,25 @@ def map_header(spec: FeedSpec, header: list[str]) -> tuple[list[str | None], lis
             extras.append(raw)
     missing = [c for c in spec.column_names if c not in seen]
     if missing:
-        raise FileRejected("header lacks required column(s): " + ", ".join(missing))
+        raise FileRejected(_delimiter_hint(spec, header) or "header lacks required column(s): " + ", ".join(missing))
     return positions, extras
+
+
+OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def _delimiter_hint(spec: FeedSpec, header: list[str]) -> str | None:
+    """When the header is the feed's columns split by another delimiter, say so: a file saved with
+    a regional list separator would otherwise read as lacking every column."""
+    joined = ",".join(header)
+    for delimiter, name in OTHER_DELIMITERS.items():
+        names = {_normalise(n) for n in joined.split(delimiter)}
+        if delimiter in joined and len(names & set(spec.column_names)) >= 2:
+            return (
+                f"the header looks {name}-delimited ({delimiter!r}); the contract wants comma-separated CSV:"
+                " re-save the file with ',' as the delimiter"
+            )
+    return None
 
 
 def _records(path: Path, encoding: str, progress: Progress | None = None) -> Iterator[list[str]]:

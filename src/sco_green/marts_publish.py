@@ -30,7 +30,16 @@ class PublishRefused(RuntimeError):
     """The build schema is not complete; nothing was swapped."""
 
 
-def publish_marts(url: str | None = None) -> list[str]:
+def publication_count(url: str | None = None) -> int:
+    """How many times marts were published on this warehouse: a build notes it when it begins."""
+    with connect(url) as conn:
+        return conn.execute("SELECT coalesce(max(publication_id), 0) FROM audit.marts_publications").fetchone()[0]
+
+
+def publish_marts(url: str | None = None, *, built_after: int | None = None) -> list[str]:
+    """Swap marts_build into marts. ``built_after``: the publication count when the build began;
+    when another cycle published since, its marts stay and this build is refused (marts_build then
+    holds what a failed build leaves, which the next build starts from)."""
     with connect(url) as conn, conn.transaction():
         built = {
             r[0]
@@ -42,11 +51,17 @@ def publish_marts(url: str | None = None) -> list[str]:
         if missing:
             raise PublishRefused(f"{BUILD} lacks {', '.join(missing)}; marts left as they were")
         conn.execute("SELECT pg_advisory_xact_lock(7322002)")
+        last = conn.execute("SELECT coalesce(max(publication_id), 0) FROM audit.marts_publications").fetchone()[0]
+        if built_after is not None and last != built_after:
+            raise PublishRefused(
+                f"another cycle published marts (publication {last}) while this build ran; its marts stay"
+            )
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(PUBLISHED)))
         conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO marts_swap").format(sql.Identifier(PUBLISHED)))
         conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(BUILD), sql.Identifier(PUBLISHED)))
         conn.execute(sql.SQL("ALTER SCHEMA marts_swap RENAME TO {}").format(sql.Identifier(BUILD)))
         apply_published_schema_privileges(conn)
+        conn.execute("INSERT INTO audit.marts_publications DEFAULT VALUES")
     return list(MART_TABLES)
 
 

@@ -9,6 +9,7 @@ landing tables, which the next run drops, and the file is loaded again exactly o
 from __future__ import annotations
 
 import logging
+import os
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,19 +21,43 @@ from psycopg.types.json import Jsonb
 
 from sco_green import ledger
 from sco_green.bulk_indexes import indexes_built_after, worth_deferring
-from sco_green.decode import inspect_file
+from sco_green.decode import FileFacts, inspect_file
 from sco_green.feeds import FEEDS, FeedSpec, feed
 from sco_green.landing import FileRejected, extras_as_json, land_file, landing_table, map_header, raw_keys
-from sco_green.validation import BLOCK_SHARE, start_importing_validation, validate_landed
+from sco_green.validation import BLOCK_SHARE, fail_table, start_importing_validation, validate_landed
 from sco_green.warehouse import connect
 
 log = logging.getLogger(__name__)
 
 FRESHNESS_DAYS = 3
+# pg_advisory_xact_lock(LEDGER_LOCK, feed): one publish decision per feed at a time.
+LEDGER_LOCK = 7_322_011
+
+
+# A file modified less than this many seconds ago is left for the next cycle (0: only a file
+# seen changing while it is read is left). For inboxes filled by slow copies.
+SETTLE_ENV = "SCO_GREEN_SETTLE_SECONDS"
 
 
 def _is_feed_file(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() == ".csv"
+
+
+def shown_name(name: str) -> str:
+    """A file name as text that can be stored and printed: bytes that are not UTF-8 (which Python
+    keeps as surrogates) are written as ``\\xNN``."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def path_problem(path: Path, inbox: Path) -> str | None:
+    """Why a file cannot be loaded whatever its bytes (its name, or where it points), or None."""
+    if shown_name(path.name) != path.name:
+        return "file name is not valid UTF-8 (shown with \\x escapes): rename the file in UTF-8"
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(inbox.resolve()):
+            return f"a symbolic link to {shown_name(str(target))}, outside the inbox: not followed"
+    return None
 
 
 def inbox_files(inbox: Path, feed_name: str) -> list[Path]:
@@ -60,7 +85,7 @@ def unread_files(inbox: Path, feed_name: str | None = None) -> list[str]:
         if len(relative.parts) == 2 and relative.parts[0] in FEEDS and _is_feed_file(path):
             continue  # read by its feed
         if path.is_file() and not any(part.startswith(".") for part in relative.parts):
-            unread.append(relative.as_posix())
+            unread.append(shown_name(relative.as_posix()))
     return sorted(unread)
 
 
@@ -74,20 +99,43 @@ def _drop_stale_landing(conn: psycopg.Connection, feed_name: str) -> None:
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier("landing", name)))
 
 
+def _left_for_next_cycle(path: Path, fact: FileFacts) -> str | None:
+    """Why a file is being written and must wait for the next cycle, or None."""
+    if fact.changed:
+        return "its size or modification time changed while it was read"
+    settle = float(os.environ.get(SETTLE_ENV) or 0)
+    age = time.time() - fact.mtime_ns / 1e9
+    if age < settle:
+        return f"it was modified {age:.0f} s ago, less than {SETTLE_ENV}={settle:g}"
+    return None
+
+
 def land(feed_name: str, inbox: str | Path, url: str) -> list[dict[str, Any]]:
-    """Decide every new file against the ledger and land the loadable ones."""
+    """Decide every new file against the ledger and land the loadable ones.
+
+    A file being written (seen changing, or newer than the settle time) is left for the next
+    cycle with a warning and no ledger row.
+    """
     spec = feed(feed_name)
-    files = inbox_files(Path(inbox), feed_name)
-    for name in unread_files(Path(inbox), feed_name):
+    inbox = Path(inbox)
+    files = inbox_files(inbox, feed_name)
+    for name in unread_files(inbox, feed_name):
         log.warning("%s is not read: the %s feed reads only %s/*.csv", name, feed_name, feed_name)
-    facts = {p.name: inspect_file(p) for p in files}
-    paths = {p.name: p for p in files}
+    facts: dict[str, FileFacts] = {}
+    paths: dict[str, Path] = {}
+    problems: dict[str, str | None] = {}
+    for path in files:
+        name, fact = shown_name(path.name), inspect_file(path)
+        if waiting := _left_for_next_cycle(path, fact):
+            log.warning("%s/%s is left for the next cycle: %s", feed_name, name, waiting)
+            continue
+        facts[name], paths[name] = fact, path
+        problems[name] = path_problem(path, inbox) or spec.name_problem(name)
     entries: list[dict[str, Any]] = []
     with connect(url) as conn:
         with conn.transaction():
             _drop_stale_landing(conn, feed_name)
-        name_problems = {name: spec.name_problem(name) for name in facts}
-        rejected = frozenset(name for name, f in facts.items() if f.encoding is None or name_problems[name])
+        rejected = frozenset(name for name, f in facts.items() if f.encoding is None or problems[name])
         decisions = ledger.decide(
             [(name, f.sha256) for name, f in facts.items()], ledger.history(conn, feed_name), rejected
         )
@@ -105,7 +153,7 @@ def land(feed_name: str, inbox: str | Path, url: str) -> list[dict[str, Any]]:
                 "sha256": fact.sha256,
                 "size_bytes": fact.size_bytes,
                 "encoding": fact.encoding,
-                "path": str(paths[decision.file_name]),
+                "path": None if problems[decision.file_name] else str(paths[decision.file_name]),
                 "supersedes": list(decision.supersedes),
                 "status": None,
                 "reason": None,
@@ -114,29 +162,46 @@ def land(feed_name: str, inbox: str | Path, url: str) -> list[dict[str, Any]]:
                 "header": None,
                 "extra_columns": [],
             }
-            entries.append(entry)
             if decision.action is ledger.Action.DUPLICATE:
                 entry["status"] = "duplicate"
                 entry["reason"] = f"same bytes as {decision.duplicate_of}"
+                entries.append(entry)
                 continue
-            if name_problems[decision.file_name]:
+            if problems[decision.file_name]:
                 entry["status"] = "rejected"
-                entry["reason"] = name_problems[decision.file_name]
+                entry["reason"] = problems[decision.file_name]
+                entries.append(entry)
                 continue
             if fact.encoding is None:
                 entry["status"] = "rejected"
                 entry["reason"] = f"encoding: {fact.problem}"
+                entries.append(entry)
                 continue
             table = landing_table(feed_name, load_id)
             start_importing_validation()
             started = time.monotonic()
+            path = paths[decision.file_name]
             try:
                 with conn.transaction():
-                    landed = land_file(conn, spec, paths[decision.file_name], fact.encoding, table)
+                    landed = land_file(conn, spec, path, fact.encoding, table)
+                    if changed_since(path, fact):
+                        raise FileChanged
             except FileRejected as exc:
+                if changed_since(path, fact):
+                    log.warning("%s/%s is left for the next cycle: it changed while it was landed", *entry_id(entry))
+                    continue
                 entry["status"] = "rejected"
                 entry["reason"] = str(exc)
+                entries.append(entry)
                 continue
+            except (FileChanged, RuntimeError) as exc:
+                if not changed_since(path, fact):
+                    raise
+                log.warning(
+                    "%s/%s is left for the next cycle: it changed while it was landed (%s)", *entry_id(entry), exc
+                )
+                continue
+            entries.append(entry)
             elapsed = max(time.monotonic() - started, 1e-9)
             log.info(
                 "%s/%s landed %d rows in %.1fs (%.0f rows/s, %s)",
@@ -154,6 +219,22 @@ def land(feed_name: str, inbox: str | Path, url: str) -> list[dict[str, Any]]:
                 extra_columns=landed.extra_columns,
             )
     return entries
+
+
+class FileChanged(RuntimeError):
+    """The file's size or modification time is no longer the one that was hashed."""
+
+
+def changed_since(path: Path, fact: FileFacts) -> bool:
+    try:
+        now = path.stat()
+    except OSError:
+        return True
+    return (now.st_size, now.st_mtime_ns) != (fact.size_bytes, fact.mtime_ns)
+
+
+def entry_id(entry: dict[str, Any]) -> tuple[str, str]:
+    return entry["feed"], entry["file_name"]
 
 
 def _ensure_landed(entry: dict[str, Any], url: str) -> None:
@@ -183,6 +264,21 @@ def _ensure_landed(entry: dict[str, Any], url: str) -> None:
             landed = land_file(conn, feed(entry["feed"]), path, entry["encoding"], table)
         if landed.rows_in != entry["rows_in"]:
             raise RuntimeError(f"{entry['file_name']}: re-landed {landed.rows_in} rows, not {entry['rows_in']}")
+
+
+def _ensure_validated(entry: dict[str, Any], url: str) -> None:
+    """Before publishing: the landing and failure tables are still there (another cycle's land
+    may have dropped them as stale, or the warehouse restarted); if not, land and validate the
+    file again from the same bytes."""
+    if entry["table"] is None:
+        return
+    with connect(url) as conn:
+        present = conn.execute(
+            "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
+            (entry["table"], fail_table(entry["table"])),
+        ).fetchone()[0]
+    if not present:
+        validate([entry], url)
 
 
 def validate(entries: list[dict[str, Any]], url: str) -> list[dict[str, Any]]:
@@ -259,6 +355,46 @@ def _listed(names: list[str], shown: int = 20) -> str:
     return head if len(names) <= shown else f"{head} and {len(names) - shown} more"
 
 
+def _supersede(conn: psycopg.Connection, spec: FeedSpec, load_id: int, older: list[int]) -> None:
+    """The earlier versions of a re-dropped name leave the warehouse (before the new version's
+    ledger row, which the one-loaded-name constraint would otherwise refuse)."""
+    conn.execute(
+        "UPDATE audit.load_ledger SET status = 'superseded', "
+        "reason = concat_ws('; ', reason, 'superseded by load ' || %s::text) WHERE load_id = ANY(%s)",
+        (load_id, older),
+    )
+    conn.execute(sql.SQL("DELETE FROM {} WHERE load_id = ANY(%s)").format(sql.Identifier("raw", spec.name)), (older,))
+
+
+def _drop_work_tables(conn: psycopg.Connection, entry: dict[str, Any]) -> None:
+    if entry["table"] is not None:
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(*entry["table"].split("."))))
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(*fail_table(entry["table"]).split("."))))
+
+
+def recheck_decision(conn: psycopg.Connection, entry: dict[str, Any]) -> bool:
+    """Decide the file against the ledger again, inside the publish transaction and under the
+    feed's ledger lock; False when another cycle loaded it since it was landed (nothing to publish).
+
+    The land task's decision may be hours old under a scheduler, and another cycle may have
+    published the same file, the same bytes under another name, or another version of the name.
+    """
+    conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (LEDGER_LOCK, entry["feed"]))
+    rejected = frozenset([entry["file_name"]]) if entry["status"] == "rejected" else frozenset()
+    [decision] = ledger.decide([(entry["file_name"], entry["sha256"])], ledger.history(conn, entry["feed"]), rejected)
+    if decision.action is ledger.Action.SKIP:
+        log.warning(
+            "%s/%s was loaded by another cycle meanwhile: not published again", entry["feed"], entry["file_name"]
+        )
+        return False
+    if decision.action is ledger.Action.DUPLICATE and entry["status"] != "duplicate":
+        entry.update(status="duplicate", reason=f"same bytes as {decision.duplicate_of}", validation=None)
+        _drop_work_tables(conn, entry)
+        entry["table"] = None
+    entry["supersedes"] = list(decision.supersedes)
+    return True
+
+
 def _publish_one(conn: psycopg.Connection, entry: dict[str, Any]) -> None:
     spec = feed(entry["feed"])
     validation = entry.get("validation")
@@ -280,6 +416,8 @@ def _publish_one(conn: psycopg.Connection, entry: dict[str, Any]) -> None:
         ]
     if warnings:
         reason = "; ".join([reason, *warnings] if reason else ["warnings: " + "; ".join(warnings)])
+    if entry["supersedes"] and status != "duplicate":
+        _supersede(conn, spec, entry["load_id"], entry["supersedes"])
     conn.execute(
         "INSERT INTO audit.load_ledger (load_id, feed, file_name, sha256, size_bytes, encoding, rows_in,"
         " rows_loaded, rows_quarantined, status, reason) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
@@ -359,16 +497,6 @@ def _publish_one(conn: psycopg.Connection, entry: dict[str, Any]) -> None:
                 Jsonb({"rule_id": "extra_columns", "extra_columns": entry["extra_columns"]}),
             ),
         )
-    if entry["supersedes"] and status != "duplicate":
-        conn.execute(
-            "UPDATE audit.load_ledger SET status = 'superseded', "
-            "reason = concat_ws('; ', reason, 'superseded by load ' || %s::text) WHERE load_id = ANY(%s)",
-            (entry["load_id"], entry["supersedes"]),
-        )
-        conn.execute(
-            sql.SQL("DELETE FROM {} WHERE load_id = ANY(%s)").format(sql.Identifier("raw", spec.name)),
-            (entry["supersedes"],),
-        )
 
 
 def publish(entries: list[dict[str, Any]], url: str, feed_name: str, logical: date) -> dict[str, int]:
@@ -376,7 +504,12 @@ def publish(entries: list[dict[str, Any]], url: str, feed_name: str, logical: da
     summary: dict[str, int] = {}
     with connect(url) as conn:
         for entry in entries:
+            _ensure_validated(entry, url)
             with conn.transaction():
+                if not recheck_decision(conn, entry):
+                    _drop_work_tables(conn, entry)
+                    summary["skipped"] = summary.get("skipped", 0) + 1
+                    continue
                 _publish_one(conn, entry)
             summary[entry["status"]] = summary.get(entry["status"], 0) + 1
             log.info("%s/%s: %s %s", feed_name, entry["file_name"], entry["status"], entry["reason"] or "")

@@ -369,8 +369,57 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+class NoDataForYear(ValueError):
+    """The marts hold nothing for the year asked for."""
+
+
+YEARS_WITH_DATA = """
+SELECT year FROM marts.rpt_country_green_trade
+UNION SELECT extract(year FROM month)::int FROM marts.rpt_park_recycling_monthly
+UNION SELECT extract(year FROM as_of_date)::int FROM marts.rpt_alliance_members
+ORDER BY 1
+"""
+
+
+def years_with_data(conn: Any) -> list[int]:
+    """The years for which the published marts hold trade, recycling or a members snapshot."""
+    if conn.execute("SELECT to_regclass('marts.rpt_alliance_members') IS NULL").fetchone()[0]:
+        return []
+    return [row[0] for row in conn.execute(YEARS_WITH_DATA).fetchall()]
+
+
+def _spans(years: list[int]) -> str:
+    """2019, 2021-2025 for [2019, 2021, 2022, 2023, 2024, 2025]."""
+    spans: list[list[int]] = []
+    for y in years:
+        if spans and y == spans[-1][-1] + 1:
+            spans[-1].append(y)
+        else:
+            spans.append([y])
+    return ", ".join(str(s[0]) if len(s) == 1 else f"{s[0]}-{s[-1]}" for s in spans)
+
+
+def check_year(conn: Any, year: int) -> None:
+    """NoDataForYear naming the years there are, when the marts hold nothing for ``year``."""
+    years = years_with_data(conn)
+    if year not in years:
+        held = f"they hold {_spans(years)}" if years else "they hold no data yet (run a nightly first)"
+        raise NoDataForYear(f"the marts hold no data for {year}; {held}")
+
+
+def nightly_report_year(conn: Any, wanted: int) -> int | None:
+    """The year a night's report covers: the logical date's year, or the latest year with data
+    when that one has none yet (early January); None when the marts are empty."""
+    years = years_with_data(conn)
+    if wanted in years:
+        return wanted
+    earlier = [y for y in years if y < wanted]
+    return earlier[-1] if earlier else (years[-1] if years else None)
+
+
 def write_report(year: int, out_dir: Path, url: str | None = None) -> Path:
     with connect(url) as conn:
+        check_year(conn, year)
         sections = build_sections(conn, year)
     path = out_dir / f"sco_green_report_{year}.html"
     write_atomically(path, render(year, sections))

@@ -10,6 +10,7 @@ import atexit
 import calendar
 import contextlib
 import os
+import re
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,11 +48,58 @@ def warehouse_url() -> str:
     return url
 
 
+# A password in a URL (scheme://user:password@host) or a keyword conninfo (password=...).
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)[^@\s]*@")
+_KEYWORD_PASSWORD = re.compile(r"(?i)(?P<head>\bpassword\s*=\s*)(?:'(?:[^'\\]|\\.)*'|[^\s&]+)")
+_PASSWORD_ENVS = (
+    "PGPASSWORD",
+    "SCO_LOADER_PASSWORD",
+    "SCO_TRANSFORMER_PASSWORD",
+    "SCO_REPORTER_PASSWORD",
+    "SCO_AUDITOR_PASSWORD",
+    "AIRFLOW__SMTP__SMTP_PASSWORD",
+    "SCO_GREEN_SMTP_PASSWORD",
+)
+# Shorter secrets are not searched for verbatim: they would blank out ordinary words.
+_MIN_SECRET = 4
+
+
+def _known_secrets() -> list[str]:
+    secrets = [os.environ.get(name, "") for name in _PASSWORD_ENVS]
+    match = _URL_PASSWORD.match(os.environ.get(ENV_URL, ""))
+    if match:
+        url = os.environ[ENV_URL]
+        secrets += [url[len(match["head"]) : match.end() - 1], unquote(url[len(match["head"]) : match.end() - 1])]
+    return sorted({s for s in secrets if len(s) >= _MIN_SECRET}, key=len, reverse=True)
+
+
+def redact(text: str) -> str:
+    """The text with every password it may carry replaced by ``***``: in a URL of any scheme, in a
+    ``password=`` keyword, or verbatim where the environment names it. Applied to every message
+    the project prints or logs about a connection."""
+    text = _URL_PASSWORD.sub(lambda m: m["head"] + "***@", text)
+    text = _KEYWORD_PASSWORD.sub(lambda m: m["head"] + "***", text)
+    for secret in _known_secrets():
+        text = text.replace(secret, "***")
+    return text
+
+
+def check_url(url: str) -> str:
+    """The URL when it names PostgreSQL the way psycopg reads it; WarehouseError (redacted) otherwise."""
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in ("postgresql", "postgres"):
+        shown = redact(url.split("?", 1)[0])
+        raise WarehouseError(f"{ENV_URL} must be postgresql://user[:password]@host[:port]/dbname, not {shown!r}")
+    return url
+
+
 def connect(url: str | None = None, *, autocommit: bool = False) -> psycopg.Connection:
     try:
         return psycopg.connect(url or warehouse_url(), autocommit=autocommit, connect_timeout=10)
     except psycopg.OperationalError as exc:
         raise WarehouseError(f"warehouse unreachable: {one_line(exc)}") from exc
+    except psycopg.ProgrammingError as exc:  # a URL or conninfo psycopg cannot read
+        raise WarehouseError(f"{ENV_URL} cannot be read: {one_line(exc)}") from exc
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -111,7 +159,7 @@ def embedded_warehouse(pgdata: Path) -> Iterator[str]:
 def warehouse_session(var: Path) -> Iterator[str]:
     """The configured warehouse, or an embedded one for the duration of the block."""
     if os.environ.get(ENV_URL):
-        yield os.environ[ENV_URL]
+        yield check_url(os.environ[ENV_URL])
         return
     with embedded_warehouse(var / "warehouse") as url:
         os.environ[ENV_URL] = url
@@ -241,6 +289,19 @@ CREATE TABLE IF NOT EXISTS audit.load_ledger (
 );
 CREATE INDEX IF NOT EXISTS load_ledger_feed_name ON audit.load_ledger (feed, file_name);
 CREATE INDEX IF NOT EXISTS load_ledger_sha ON audit.load_ledger (sha256);
+-- The database itself refuses a second loaded copy of the same bytes, or of the same name, in a
+-- feed: whatever two cycles decide, one of them fails to publish instead of loading twice.
+CREATE UNIQUE INDEX IF NOT EXISTS load_ledger_one_loaded_bytes ON audit.load_ledger (feed, sha256)
+    WHERE status = 'loaded';
+CREATE UNIQUE INDEX IF NOT EXISTS load_ledger_one_loaded_name ON audit.load_ledger (feed, file_name)
+    WHERE status = 'loaded';
+-- Every swap of marts_build into marts: a build refuses to publish when another cycle published
+-- since it began.
+CREATE TABLE IF NOT EXISTS audit.marts_publications (
+    publication_id bigserial PRIMARY KEY,
+    published_at   timestamptz NOT NULL DEFAULT now(),
+    published_by   text NOT NULL DEFAULT current_setting('application_name')
+);
 CREATE TABLE IF NOT EXISTS audit.quarantine (
     load_id    bigint NOT NULL REFERENCES audit.load_ledger (load_id),
     feed       text NOT NULL,
@@ -313,4 +374,4 @@ def bootstrap(url: str | None = None) -> None:
 def one_line(exc: BaseException) -> str:
     """The first line of an error: what the CLI prints and the ledger of causes records."""
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return redact(text[0]) if text else type(exc).__name__

@@ -29,6 +29,10 @@ def test_nightly_publishes_a_report_that_renders_without_errors(
     site = docs.read_text(encoding="utf-8")
     assert "fct_trade" in site and "M = import, X = export." in site  # models and their column docs
     assert str(report) in capsys.readouterr().out
+    for year in ("1999", "-1", "99999"):
+        assert main(["report", "--year", year]) == 1
+        [line] = capsys.readouterr().err.strip().splitlines()
+        assert f"no data for {year}" in line and "they hold" in line and "2025" in line
     text = report.read_text(encoding="utf-8")
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", text)  # offline: nothing fetched, no CDN
     assert "<script src" not in text and "<link" not in text
