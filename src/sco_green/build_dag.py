@@ -31,7 +31,9 @@ from cosmos import settings as cosmos_settings
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 from cosmos.operators.local import DbtBuildLocalOperator
 
+from sco_green.alerts import NightNotifier
 from sco_green.assets import MARTS_ASSET, RAW_ASSETS
+from sco_green.checks import record_dbt_checks
 from sco_green.cycle_lock import acquire_for_task, release_for_task
 from sco_green.dag_support import DEFAULT_ARGS, START_DATE
 from sco_green.dbt_runner import dbt_env
@@ -104,6 +106,9 @@ def build_warehouse_dag() -> DAG:
         catchup=False,
         max_active_runs=1,
         default_args={**DEFAULT_ARGS, "retries": 1},
+        # How the night ended (files, rows, quarantined, marts published or kept), when alerts are configured.
+        on_success_callback=NightNotifier(published=True),
+        on_failure_callback=NightNotifier(published=False),
         tags=["sco-green", "dbt"],
         doc_md=__doc__,
         params={
@@ -133,8 +138,7 @@ def build_warehouse_dag() -> DAG:
             target_name="warehouse",
             profiles_yml_filepath=project / "profiles.yml",
         )
-        # --no-write-json: nothing reads a task's manifest.json or run_results.json (the
-        # DAG's manifest is precomputed), and writing them is half of a quick task's time.
+        # run_results.json is written: the callback records each task's tests in audit.check_results.
         # --log-level-file none: dbt's own log file, at debug level (every statement, connection
         # and cache action), goes to the task's temporary copy of the project, which Cosmos
         # deletes when the task ends; what the task log shows (dbt's info lines, each node's
@@ -142,7 +146,8 @@ def build_warehouse_dag() -> DAG:
         # model task with a dozen tests.
         dbt_args = {
             "vars": {"marts_schema": BUILD},
-            "dbt_cmd_global_flags": ["--no-write-json", "--log-level-file", "none"],
+            "dbt_cmd_global_flags": ["--log-level-file", "none"],
+            "callback": record_dbt_checks,
             "full_refresh": "{{ params.full_refresh }}",
         }
         seeds_and_views = DbtBuildLocalOperator(
@@ -234,7 +239,16 @@ def build_warehouse_dag() -> DAG:
                 return str(write_docs(var_dir() / "dbt_docs"))
 
         generation = prepare_profile()
+
+        @task(trigger_rule=TriggerRule.ALL_DONE)
+        def audit_page() -> str:
+            """The auditors' page of the night (var/audit/index.html), whether or not the build passed."""
+            from sco_green.audit_page import write_audit_page
+
+            return str(write_audit_page())
+
         published = generation >> seeds_and_views >> dbt >> publish_marts(generation)
         published >> [publish_report(), dbt_docs()]
+        published >> audit_page()
 
     return build()

@@ -15,12 +15,9 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,9 +27,10 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from sco_green.airflow_processes import AirflowProcesses, ProcessesFailed
 from sco_green.dbt_runner import dbt_env, ensure_manifest
 from sco_green.nightly import BUILD_DAGS, INGEST_DAGS, NIGHTLY_ORDER, OFFLINE_ENV
-from sco_green.paths import dags_dir, project_root
+from sco_green.paths import dags_dir
 
 WORKER_NAME_ENV = "SCO_GREEN_WORKER_NAME"
 
@@ -114,8 +112,8 @@ class LocalCeleryCluster:
         self.token = secrets.token_hex(4)
         self.queue = f"sco_green_{self.token}"  # this cluster's own queue on a shared broker
         self.port = _free_port()
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.logs = settings.home / "logs" / "processes"
+        self.airflow = AirflowProcesses(self.logs, self.port)
 
     # ------------------------------------------------------------------ environment
     def environment(self, worker: str | None = None) -> dict[str, str]:
@@ -158,26 +156,19 @@ class LocalCeleryCluster:
 
     # ------------------------------------------------------------------ processes
     def _airflow(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        self.logs.mkdir(parents=True, exist_ok=True)
-        with open(self.logs / f"{name}.log", "ab") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "airflow", *args],
-                env=env,
-                cwd=project_root(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: stop() ends its children too
-            )
-        self.processes[name] = process
-        return process
+        return self.airflow.spawn(name, args, env)
+
+    @property
+    def processes(self) -> dict[str, subprocess.Popen[bytes]]:
+        return self.airflow.processes
 
     def migrate(self) -> None:
         recreate_database(self.settings.metadata_url)
         self.settings.home.mkdir(parents=True, exist_ok=True)
-        process = self._airflow("db-migrate", ["db", "migrate"], self.environment())
-        if process.wait(timeout=600) != 0:
-            raise ClusterFailed(f"airflow db migrate failed; see {self.logs / 'db-migrate.log'}")
-        del self.processes["db-migrate"]
+        try:
+            self.airflow.run_once("db-migrate", ["db", "migrate"], self.environment())
+        except ProcessesFailed as exc:
+            raise ClusterFailed(str(exc)) from exc
 
     def start(self) -> None:
         ensure_manifest()  # Cosmos renders build_warehouse from the precomputed manifest
@@ -205,23 +196,16 @@ class LocalCeleryCluster:
         self._airflow("scheduler", ["scheduler"], env)
 
     def _check_alive(self) -> None:
-        for name, process in self.processes.items():
-            if process.poll() is not None:
-                raise ClusterFailed(f"{name} exited with {process.returncode}; see {self.logs / (name + '.log')}")
+        try:
+            self.airflow.check_alive()
+        except ProcessesFailed as exc:
+            raise ClusterFailed(str(exc)) from exc
 
     def _wait_for_api(self, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        url = f"http://127.0.0.1:{self.port}/api/v2/monitor/health"
-        while time.monotonic() < deadline:
-            self._check_alive()
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(1)
-        raise ClusterFailed(f"api-server not healthy after {timeout:.0f}s; see {self.logs / 'api-server.log'}")
+        try:
+            self.airflow.wait_for_health(timeout=timeout)
+        except ProcessesFailed as exc:
+            raise ClusterFailed(str(exc)) from exc
 
     def _wait_for_workers(self, timeout: float = 180) -> None:
         """Each worker logs ``<name>@host ready.`` once it consumes the queue."""
@@ -253,25 +237,8 @@ class LocalCeleryCluster:
         raise ClusterFailed(f"DAGs not parsed after {timeout:.0f}s; see {self.logs / 'dag-processor.log'}")
 
     def stop(self, grace: float = 30) -> None:
-        """SIGTERM each process group, SIGKILL what is left after ``grace`` seconds."""
-        for process in self.processes.values():
-            if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        deadline = time.monotonic() + grace
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-            try:
-                os.killpg(process.pid, signal.SIGKILL)  # children of an exited leader, too
-            except ProcessLookupError:
-                pass
-            process.wait()
-        self.processes.clear()
+        """Every process group ends (SIGTERM, then SIGKILL after ``grace``); the broker queue goes."""
+        self.airflow.stop(grace)
         self._drop_queue()
 
     def _drop_queue(self) -> None:

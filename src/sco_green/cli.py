@@ -1,4 +1,4 @@
-"""``sco-green``: demo, nightly, celery-nightly, generate, report.
+"""``sco-green``: demo, nightly, up, sql, audit, report, generate, celery-nightly.
 
 Exit code 0 means every file was published or recorded in the ledger with a reason;
 non-zero only when the cycle itself could not run, with a one-line cause on stderr.
@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from sco_green.paths import var_dir
+from sco_green.warehouse import one_line
 
 
 def _date(text: str) -> date:
@@ -69,6 +70,17 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--scale", choices=("small", "medium", "large"), default="small")
     gen.add_argument("--cycle", type=int, default=1, help="write the inbox as it stands on night N (1..3)")
     gen.add_argument("--faults", action="store_true", help="inject the faults the contract names")
+
+    up = sub.add_parser("up", help="keep the warehouse and Airflow (scheduler, UI, ...) running until Ctrl-C")
+    up.add_argument("--inbox", type=Path, default=Path("inbox"), help="folder the DAGs read (default ./inbox)")
+    up.add_argument("--port", type=int, default=8080, help="port of Airflow's UI on 127.0.0.1 (default 8080)")
+
+    sql = sub.add_parser("sql", help="a psql session (or one statement) on the warehouse, as one of its roles")
+    sql.add_argument("--role", choices=("reporter", "auditor", "transformer", "loader"), default="reporter")
+    sql.add_argument("-c", "--command", dest="sql_command", default=None, help="run this statement and exit")
+
+    audit = sub.add_parser("audit", help="write the auditors' page of the latest night (var/audit/index.html)")
+    audit.add_argument("--out", type=Path, default=None, help="folder for index.html (default: var/audit)")
 
     report = sub.add_parser("report", help="write the annual cooperation report for a year")
     report.add_argument("--year", type=int, required=True)
@@ -131,7 +143,11 @@ def _nightly_locked(inbox: Path, logical: date, *, full_refresh: bool) -> None:
 
     before = _max_load_id()
     print(f"nightly {logical.isoformat()} over {inbox}{' (full refresh)' if full_refresh else ''}")
-    run_cycle(inbox, logical, full_refresh=full_refresh)
+    try:
+        run_cycle(inbox, logical, full_refresh=full_refresh)
+    except BaseException:
+        _write_audit_page_after_failure()
+        raise
     print(f"  ledger: {_ledger_summary(before)}")
     if unread := _unread_summary(inbox):
         print(f"  warning: {unread}")
@@ -142,6 +158,22 @@ def _nightly_locked(inbox: Path, logical: date, *, full_refresh: bool) -> None:
         year = nightly_report_year(conn, logical.year)
     if year is not None:
         print(f"  report: {var_dir() / 'reports' / f'sco_green_report_{year}.html'}")
+
+
+def _write_audit_page_after_failure() -> None:
+    """A night that stopped before its build still shows auditors what it decided."""
+    from sco_green.audit_page import write_audit_page
+
+    try:
+        write_audit_page()
+    except Exception as exc:  # noqa: BLE001 - the cycle's own error is the one to report
+        print(f"  audit page not written: {one_line(exc)}", file=sys.stderr)
+
+
+def cmd_audit(out: Path | None) -> Path:
+    from sco_green.audit_page import write_audit_page
+
+    return write_audit_page(out)
 
 
 def cmd_celery_nightly(args: argparse.Namespace, warehouse: str) -> None:
@@ -221,6 +253,16 @@ def main(argv: list[str] | None = None) -> int:
                 cmd_demo()
             elif args.command == "report":
                 print(cmd_report(args.year, args.out))
+            elif args.command == "audit":
+                print(cmd_audit(args.out))
+            elif args.command == "up":
+                from sco_green.up import run_up
+
+                return run_up(var_dir(), warehouse, args.inbox, args.port)
+            elif args.command == "sql":
+                from sco_green.sql_session import run_sql
+
+                return run_sql(warehouse, args.role, args.sql_command)
         return 0
     except KeyboardInterrupt:
         print("sco-green: interrupted", file=sys.stderr)
@@ -229,8 +271,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sco-green: {exc} (pass --wait SECONDS to wait for it)", file=sys.stderr)
         return EXIT_BUSY
     except Exception as exc:  # noqa: BLE001 - the CLI's contract is a one-line cause, the log has the rest
-        from sco_green.warehouse import one_line
-
         print(f"sco-green: error: {one_line(exc)}", file=sys.stderr)
         return 1
 

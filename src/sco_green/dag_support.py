@@ -13,6 +13,8 @@ from typing import Any
 
 import pendulum
 
+from sco_green.alerts import TaskFailedNotifier
+
 PIPELINE_TZ = "Asia/Shanghai"
 START_DATE = pendulum.datetime(2025, 9, 1, tz=PIPELINE_TZ)
 OWNER = "sco-green-data"
@@ -36,7 +38,8 @@ DEFAULT_ARGS: dict[str, Any] = {
     "owner": OWNER,
     "retries": 2,
     "retry_delay": timedelta(seconds=5),
-    "on_failure_callback": record_failure_cause,
+    # The CLI's one-line cause, and the configured alerts (sco_green.alerts).
+    "on_failure_callback": [record_failure_cause, TaskFailedNotifier()],
 }
 
 

@@ -31,6 +31,11 @@ def dags_dir() -> Path:
     return project_root() / "dags"
 
 
+def plugins_dir() -> Path:
+    """Airflow's plugin folder: the sco-green plugin (report, audit page and docs in the UI)."""
+    return project_root() / "plugins"
+
+
 def var_dir() -> Path:
     """Runtime state (embedded warehouse, Airflow home, logs, docs); never committed."""
     env = os.environ.get("SCO_GREEN_VAR")

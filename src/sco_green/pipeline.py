@@ -21,6 +21,7 @@ from psycopg.types.json import Jsonb
 
 from sco_green import ledger
 from sco_green.bulk_indexes import indexes_built_after, worth_deferring
+from sco_green.checks import record_feed_check, record_gx_checks
 from sco_green.decode import FileFacts, inspect_file
 from sco_green.feeds import FEEDS, FeedSpec, feed
 from sco_green.landing import FileRejected, extras_as_json, land_file, landing_table, map_header, raw_keys
@@ -497,6 +498,7 @@ def _publish_one(conn: psycopg.Connection, entry: dict[str, Any]) -> None:
                 Jsonb({"rule_id": "extra_columns", "extra_columns": entry["extra_columns"]}),
             ),
         )
+    record_gx_checks(conn, entry["load_id"])
 
 
 def publish(entries: list[dict[str, Any]], url: str, feed_name: str, logical: date) -> dict[str, int]:
@@ -519,23 +521,35 @@ def publish(entries: list[dict[str, Any]], url: str, feed_name: str, logical: da
 
 
 def _record_freshness(conn: psycopg.Connection, feed_name: str, logical: date, new_files: int) -> None:
+    """Note the cycle of the feed, and check it had a new file within FRESHNESS_DAYS (a warning)."""
+    if not _stale_warning(conn, feed_name, logical, new_files):
+        conn.execute(
+            "INSERT INTO audit.check_results (kind, check_id, target, severity, success, failures)"
+            " VALUES ('gx', 'feed_freshness', %s, 'warn', true, 0)",
+            (f"{feed_name}_freshness",),
+        )
+
+
+def _stale_warning(conn: psycopg.Connection, feed_name: str, logical: date, new_files: int) -> bool:
+    """Record the cycle; when the feed went FRESHNESS_DAYS without a new file, store the warning
+    and return True."""
     conn.execute(
         "INSERT INTO audit.feed_cycles (feed, logical_date, new_files) VALUES (%s, %s, %s)",
         (feed_name, logical, new_files),
     )
     if new_files:
-        return
+        return False
     last = conn.execute(
         "SELECT max(logical_date) FROM audit.feed_cycles WHERE feed = %s AND new_files > 0 AND logical_date <= %s",
         (feed_name, logical),
     ).fetchone()[0]
     if last is not None and logical - last <= timedelta(days=FRESHNESS_DAYS):
-        return
+        return False
     first = conn.execute("SELECT min(logical_date) FROM audit.feed_cycles WHERE feed = %s", (feed_name,)).fetchone()[0]
     since = last or first
     days = (logical - since).days
     if last is None and days <= FRESHNESS_DAYS:
-        return
+        return False
     conn.execute(
         "INSERT INTO audit.validation_results (load_id, suite, expectation, severity, success,"
         " unexpected_count, observed) VALUES (NULL, %s, %s, 'warn', false, 0, %s)",
@@ -552,6 +566,8 @@ def _record_freshness(conn: psycopg.Connection, feed_name: str, logical: date, n
             ),
         ),
     )
+    record_feed_check(conn, f"{feed_name}_freshness")
+    return True
 
 
 def ingest_feed(feed_name: str, inbox: str | Path, url: str, logical: date) -> list[dict[str, Any]]:

