@@ -19,6 +19,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+pytest_plugins = ["tests.alert_receivers"]
+
 SERVER_URL = os.environ.get("WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 RUN_ID = uuid.uuid4().hex[:8]
 

@@ -148,3 +148,13 @@ class NightNotifier(BaseNotifier):
         except Exception as exc:  # noqa: BLE001 - still say the night ended, without its figures
             alert = Alert("night_finished", "[sco-green] night finished", f"Summary unavailable: {one_line(exc)}", {})
         deliver(alert)
+
+
+# The build DAG's callbacks are plain functions around the notifier: ``dag.test()`` (the in-process
+# nightly) hands DAG callbacks a serialized DAG, which cannot render a notifier's templates.
+def night_published(context: Any) -> None:
+    NightNotifier(published=True).notify(context)
+
+
+def night_kept(context: Any) -> None:
+    NightNotifier(published=False).notify(context)

@@ -31,7 +31,7 @@ from cosmos import settings as cosmos_settings
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 from cosmos.operators.local import DbtBuildLocalOperator
 
-from sco_green.alerts import NightNotifier
+from sco_green.alerts import night_kept, night_published
 from sco_green.assets import MARTS_ASSET, RAW_ASSETS
 from sco_green.checks import record_dbt_checks
 from sco_green.cycle_lock import acquire_for_task, release_for_task
@@ -107,8 +107,8 @@ def build_warehouse_dag() -> DAG:
         max_active_runs=1,
         default_args={**DEFAULT_ARGS, "retries": 1},
         # How the night ended (files, rows, quarantined, marts published or kept), when alerts are configured.
-        on_success_callback=NightNotifier(published=True),
-        on_failure_callback=NightNotifier(published=False),
+        on_success_callback=night_published,
+        on_failure_callback=night_kept,
         tags=["sco-green", "dbt"],
         doc_md=__doc__,
         params={

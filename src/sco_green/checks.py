@@ -55,15 +55,21 @@ def _test_targets(manifest_path: str, mtime_ns: int) -> dict[str, tuple[str, str
 
 
 def dbt_check_rows(run_results: dict[str, Any], targets: dict[str, tuple[str, str, str]]) -> list[tuple]:
-    """(run_at, check_id, target, severity, success, failures) of each data or unit test in a run."""
+    """(run_at, check_id, target, severity, success, failures) of each data or unit test in a run, and
+    of each model that failed to build."""
     run_at = run_results.get("metadata", {}).get("generated_at")
     rows = []
     for result in run_results.get("results", []):
         uid = result.get("unique_id", "")
-        if not uid.startswith(("test.", "unit_test.")) or result.get("status") == "skipped":
+        status = result.get("status")
+        if uid.startswith("model.") and status == "error":
+            # A model that fails to build (its contract's constraints, say) fails the night as a test does.
+            model = uid.rsplit(".", 1)[-1]
+            rows.append((run_at, f"build_{model}", model, "error", False, 1))
+            continue
+        if not uid.startswith(("test.", "unit_test.")) or status == "skipped":
             continue
         name, model, severity = targets.get(uid, (uid.split(".")[-2] if "." in uid else uid, "", "error"))
-        status = result.get("status")
         failures = result.get("failures")
         rows.append((run_at, name, model, severity, status in ("pass", "success"), int(failures or 0)))
     return rows

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sco_green.dag_support import CAUSE_FILE_ENV, PIPELINE_TZ
 from sco_green.paths import dags_dir, var_dir
 
 INGEST_DAGS = ("ingest_members", "ingest_trade", "ingest_recycling")
@@ -187,6 +186,9 @@ def run_cycle(
     var = var_dir()
     configure_airflow(var)
     import pendulum
+
+    # Imports Airflow (its alerts are notifiers), which reads its configuration once: only now.
+    from sco_green.dag_support import CAUSE_FILE_ENV, PIPELINE_TZ
 
     logs = var / "logs"
     stamp = time.strftime("%Y%m%dT%H%M%S")

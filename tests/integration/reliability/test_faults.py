@@ -22,7 +22,9 @@ from sco_green.cli import main
 from sco_green.generate import generate
 from sco_green.marts_publish import mart_digests
 from sco_green.nightly import run_cycle
+from sco_green.paths import var_dir
 from sco_green.pipeline import ingest_feed
+from tests.alert_receivers import AlertReceivers
 from tests.integration.reliability.helpers import csv_records, ledger_rows, slip_unvalidated_trade_row
 
 DAY = date(2025, 12, 29)
@@ -122,12 +124,21 @@ def test_warehouse_crash_between_tasks_is_survived_by_task_retries(
         server.cleanup()
 
 
-def test_failing_dbt_test_leaves_yesterdays_marts_and_fails_the_cycle(
-    tmp_path: Path, warehouse_url: str, capsys: pytest.CaptureFixture[str]
+def test_failing_dbt_test_keeps_yesterdays_marts_records_the_failure_and_alerts(
+    tmp_path: Path,
+    warehouse_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    alert_receivers: AlertReceivers,
 ) -> None:
+    alert_receivers.configure(monkeypatch)
     inbox = tmp_path / "inbox"
     generate(inbox, cycle=1)
     assert main(["nightly", "--inbox", str(inbox), "--logical-date", "2025-12-29"]) == 0
+    [night_one] = alert_receivers.webhooks
+    assert night_one["kind"] == "night_finished" and night_one["details"]["marts_published"] is True
+    assert night_one["details"]["files"] == {"loaded": 4}
+    assert "marts published" in alert_receivers.mails[0]["Subject"]
     snapshot_sql = "SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM marts.fct_trade t"
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         before = conn.execute(snapshot_sql).fetchone()[0]
@@ -138,6 +149,22 @@ def test_failing_dbt_test_leaves_yesterdays_marts_and_fails_the_cycle(
     assert len(err) == 1 and "build_warehouse" in err[0] and "fct_trade" in err[0]
     with psycopg.connect(warehouse_url) as conn:
         assert conn.execute(snapshot_sql).fetchone()[0] == before
+        failed = conn.execute(
+            "SELECT check_id, target, failures FROM audit.check_results WHERE kind = 'dbt' AND NOT success"
+        ).fetchall()
+    assert failed and all(target == "fct_trade" and n >= 1 for _, target, n in failed)
+    kinds = [
+        (w["kind"], w["details"].get("task_id"), w["details"].get("marts_published")) for w in alert_receivers.webhooks
+    ]
+    assert ("task_failed", "dbt.fct_trade_run", None) in kinds or any(
+        k == "task_failed" and "fct_trade" in (t or "") for k, t, _ in kinds
+    )
+    assert kinds[-1] == ("night_finished", None, False)
+    subjects = [m["Subject"] for m in alert_receivers.mails]
+    assert any("task failed" in s and "fct_trade" in s for s in subjects)
+    assert "marts kept" in subjects[-1]
+    page = (var_dir() / "audit" / "index.html").read_text(encoding="utf-8")
+    assert failed[0][0] in page and "未通过 fail" in page
 
 
 def test_report_write_that_runs_out_of_space_leaves_yesterdays_file(tmp_path: Path) -> None:
