@@ -61,6 +61,9 @@ _BUCKET_IMAGE = re.compile(
 # Subresource-integrity and CORS attributes were written for the CDN copies; a file:// page
 # cannot load a script marked crossorigin.
 _CDN_ATTRIBUTES = re.compile(r'\s+(integrity="[^"]*"|crossorigin="[^"]*")')
+# A reference into the site's own static folder, however deep GX thought the page was (its
+# validation pages point their favicon one level short).
+_STATIC_REF = re.compile(r"""((?:src|href)=["'])(?:\./|(?:\.\./)+)?static/""")
 # What makes a browser fetch: script and img src, link href (anchors are only followed on a click).
 _LOADS = re.compile(r"<(?:script|img|link|iframe|source)\b[^>]*?\b(?:src|href)\s*=\s*[\"']([^\"']+)[\"']", re.I)
 
@@ -74,6 +77,7 @@ def _localise(html: str, static: str) -> str:
     for url, local in CDN_COPIES.items():
         html = html.replace(f'"{url}"', f'"{static}/vendor/{local}"')
     html = _BUCKET_IMAGE.sub(f"{static}/images/logo-long.png", html)
+    html = _STATIC_REF.sub(lambda m: f"{m[1]}{static}/", html)
     return _CDN_ATTRIBUTES.sub("", html)
 
 

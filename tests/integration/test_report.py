@@ -65,3 +65,51 @@ def test_nightly_publishes_a_report_that_renders_without_errors(
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, Path(keep) / "report.png")
+
+
+def _open_recording_requests(url: str, shot: Path) -> tuple[list[str], list[str], object]:
+    """Open ``url`` in Chromium; returns every request it made, console errors, and the page text."""
+    requests: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        text = page.inner_text("body")
+        styled = page.evaluate("getComputedStyle(document.body).fontFamily")
+        page.screenshot(path=str(shot), full_page=False)
+        browser.close()
+    return requests, errors, (text, styled)
+
+
+def test_the_audit_page_and_data_docs_render_offline_with_every_file_rule_and_check(
+    tmp_path: Path, warehouse_url: str
+) -> None:
+    inbox = tmp_path / "inbox"
+    generate(inbox, cycle=1, faults=True)
+    assert main(["nightly", "--inbox", str(inbox), "--logical-date", "2025-12-29"]) == 0
+    keep = Path(os.environ.get("SCO_GREEN_SCREENSHOT_DIR") or tmp_path)
+    keep.mkdir(parents=True, exist_ok=True)
+
+    audit = var_dir() / "audit" / "index.html"
+    requests, errors, (text, _) = _open_recording_requests(audit.as_uri(), keep / "audit-page.png")
+    assert [r for r in requests if not r.startswith("file://")] == [] and errors == []
+    assert "<script" not in audit.read_text(encoding="utf-8")
+    for name in (p.name for p in inbox.rglob("*.csv")):
+        assert name in text
+    for rule in ("M01", "M05", "T06", "R07"):  # the faulted rows' rules, with their meaning
+        assert rule in text
+    assert "Quarantined rows by rule" in text and "隔离行" in text
+    assert "Every expectation's result" in text and "The build's dbt tests" in text and "tests passed" in text
+
+    docs = var_dir() / "data_docs"
+    pages = [docs / "index.html", next((docs / "validations").rglob("*.html"))]
+    for n, page in enumerate(pages):
+        requests, errors, (text, font) = _open_recording_requests(page.as_uri(), keep / f"data-docs-{n}.png")
+        assert [r for r in requests if not r.startswith("file://")] == []
+        assert errors == []
+        assert "Times" not in font  # Bootstrap's stylesheet loaded (an unstyled page falls back to serif)
+    assert "Showing 1 to" in _open_recording_requests(pages[0].as_uri(), keep / "data-docs-0.png")[2][0]
