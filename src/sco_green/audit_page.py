@@ -49,6 +49,12 @@ WHERE l.loaded_at <= c.ran_at AND (c.previous IS NULL OR l.loaded_at > c.previou
 ORDER BY l.feed, l.load_id
 """
 
+LEDGER_BY_ID = """
+SELECT load_id, feed, file_name, sha256, size_bytes, encoding, rows_in, rows_loaded, rows_quarantined, status,
+       reason, loaded_at
+FROM audit.load_ledger WHERE load_id = ANY(%(loads)s) ORDER BY feed, load_id
+"""
+
 QUARANTINE_BY_RULE = """
 SELECT rule, count(*) AS n FROM audit.quarantine AS q, unnest(q.rules) AS rule
 WHERE q.load_id = ANY(%(loads)s) GROUP BY rule ORDER BY rule
@@ -113,8 +119,12 @@ def _in_feed_order(rule: str, keys: dict[str, None]) -> list[str]:
     return sorted(keys, key=lambda k: (order.get(k, len(order)), k))
 
 
-def collect(conn: psycopg.Connection) -> AuditPage:
-    files = _dicts(conn.execute(NIGHT_LEDGER))
+def collect(conn: psycopg.Connection, load_ids: list[int] | None = None) -> AuditPage:
+    """The page's content: the latest night's files, or the files ``load_ids`` names."""
+    if load_ids is None:
+        files = _dicts(conn.execute(NIGHT_LEDGER))
+    else:
+        files = _dicts(conn.execute(LEDGER_BY_ID, {"loads": load_ids}))
     for f in files:
         f["status_zh"] = STATUS_ZH.get(f["status"], f["status"])
     loads = [f["load_id"] for f in files]

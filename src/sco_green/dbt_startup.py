@@ -10,7 +10,7 @@ deep). Six invocations of a new-rows night's models in one process, 120 frames d
 7.5 s as they were, 6.0 s with one parsed manifest, 5.8 s with the cheap flag source and 4.9 s
 with both (medians of four, on the small bench's database). In the nightly itself a dbt task's
 time beyond dbt's own node execution went from 0.30-0.45 s to 0.21-0.29 s, about a second of
-a small new-rows night's seven dbt tasks (README, Benchmarks).
+a small new-rows night's seven dbt tasks (docs/benchmarks.md).
 
 * ``share_manifest`` makes a Cosmos task run dbt with the manifest the process parsed for the
   same project files, parse flags and profile, which dbt's programmatic API supports

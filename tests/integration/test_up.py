@@ -113,6 +113,27 @@ def _read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> 
     raise AssertionError(f"{marker!r} not printed in {timeout:.0f}s: {lines}")
 
 
+PAGES = {  # menu entry -> (path under /sco-green, text on the page)
+    "Report 报告": ("report", "SCO Green Industry Development and Cooperation Report"),
+    "Audit 审计": ("audit", "Quarantined rows by rule"),
+    "dbt docs 数据模型文档": ("dbt-docs", "dbt"),
+    "Data Docs 校验文档": ("data-docs/index.html", "Validation Results"),
+}
+
+
+def _plugin_pages_need_a_login_and_stay_in_their_folders(port: int, api: Api) -> None:
+    anonymous = Api(port)
+    for path, text in PAGES.values():
+        assert anonymous.call("GET", f"/sco-green/{path}")[0] == 401, path
+        request = urllib.request.Request(
+            f"{api.base}/sco-green/{path}", headers={"Authorization": f"Bearer {api.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200 and text in response.read().decode("utf-8"), path
+    for escape in ("data-docs/%2e%2e/%2e%2e/airflow/secrets.json", "data-docs/..%2f..%2fairflow%2fsecrets.json"):
+        assert api.call("GET", f"/sco-green/{escape}")[0] == 404, escape
+
+
 def _log_in_and_see_the_dags(port: int, password: str, shot: Path) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
@@ -128,6 +149,13 @@ def _log_in_and_see_the_dags(port: int, password: str, shot: Path) -> None:
             page.get_by_text(dag_id, exact=True).first.wait_for(timeout=60_000)
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot), full_page=True)
+        for name, (path, text) in PAGES.items():
+            page.get_by_role("button", name="Plugins").click()
+            page.get_by_text("SCO green", exact=True).click()
+            page.get_by_text(name, exact=True).click()
+            frame = page.frame_locator(f"iframe[src*='/sco-green/{path.split('/')[0]}']")
+            frame.get_by_text(text).first.wait_for(timeout=60_000)
+            page.screenshot(path=str(shot.with_name(f"airflow-ui-{path.split('/')[0]}.png")))
         browser.close()
 
 
@@ -185,6 +213,7 @@ def test_up_runs_the_night_in_airflow_and_serves_every_user_until_sigterm(tmp_pa
         page = (folder / "var" / "audit" / "index.html").read_text(encoding="utf-8")
         assert all(name in page for name in night_files)
 
+        _plugin_pages_need_a_login_and_stay_in_their_folders(port, api)
         _log_in_and_see_the_dags(port, password, ARTIFACTS / "airflow-ui-dags.png")
         family = [up.pid, *(c.pid for c in psutil.Process(up.pid).children(recursive=True))]
         postmaster = int((folder / "var" / "warehouse" / "postmaster.pid").read_text().split()[0])

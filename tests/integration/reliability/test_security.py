@@ -1,5 +1,5 @@
 """Reliability matrix, security: the contract's roles on a warehouse after a real night, the
-README's queries as a reporter, credentials never in the repository or the logs, and SQL built
+the report authors' manual's queries as a reporter, credentials never in the repository or the logs, and SQL built
 from file content quoted, never executed."""
 
 from __future__ import annotations
@@ -98,8 +98,8 @@ def test_runaway_reporter_query_is_stopped_by_its_timeout(built: str) -> None:
             conn.execute("SELECT pg_sleep(5)")
 
 
-def test_readme_example_queries_run_for_a_reporter(built: str) -> None:
-    readme = (project_root() / "README.md").read_text(encoding="utf-8")
+def test_the_report_authors_manual_queries_run_for_a_reporter(built: str) -> None:
+    readme = (project_root() / "docs" / "report-authors.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```sql\n(.*?)```", readme, flags=re.S)
     statements = [s.strip() for block in blocks for s in block.split(";") if s.strip()]
     statements = [s for s in statements if not all(line.startswith("--") for line in s.splitlines())]
