@@ -1,6 +1,6 @@
 """Reliability matrix, security: the contract's roles on a warehouse after a real night, the
-the report authors' manual's queries as a reporter, credentials never in the repository or the logs, and SQL built
-from file content quoted, never executed."""
+report authors' manual's queries as a reporter, credentials never in the repository or the
+logs, and SQL built from file content quoted, never executed."""
 
 from __future__ import annotations
 
