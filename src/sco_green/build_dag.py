@@ -247,8 +247,19 @@ def build_warehouse_dag() -> DAG:
 
             return str(write_audit_page())
 
+        @task
+        def detect_restatements() -> int:
+            """Each year's latest release against the marts just published (audit.restatements)."""
+            from sco_green.cycle_lock import task_lock
+            from sco_green.releases import detect_restatements as detect
+            from sco_green.warehouse import connect
+
+            with task_lock("build_warehouse.restatements"), connect() as conn, conn.transaction():
+                return detect(conn)
+
         published = generation >> seeds_and_views >> dbt >> publish_marts(generation)
-        published >> [publish_report(), dbt_docs()]
+        revised = published >> detect_restatements()
+        revised >> [publish_report(), dbt_docs()]
         published >> audit_page()
 
     return build()

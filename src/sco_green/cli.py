@@ -1,4 +1,4 @@
-"""``sco-green``: demo, nightly, up, sql, audit, report, generate, celery-nightly.
+"""``sco-green``: demo, nightly, up, sql, audit, report, trace, generate, celery-nightly.
 
 Exit code 0 means every file was published or recorded in the ledger with a reason;
 non-zero only when the cycle itself could not run, with a one-line cause on stderr.
@@ -85,6 +85,15 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="write the annual cooperation report for a year")
     report.add_argument("--year", type=int, required=True)
     report.add_argument("--out", type=Path, default=None)
+    report.add_argument("--publish", action="store_true", help="also record it as a release (audit.report_releases)")
+    report.add_argument(
+        "--allow-incomplete", metavar="REASON", default=None, help="publish a DRAFT anyway, for this stated reason"
+    )
+
+    trace = sub.add_parser("trace", help="the files, loads and rows behind one figure of a published report")
+    trace.add_argument("figure_id", help="e.g. trade.exports_usd.KAZ.2025")
+    trace.add_argument("--release", type=int, default=None, help="that release (default: the latest stating it)")
+    trace.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
 
@@ -227,10 +236,25 @@ def cmd_demo() -> None:
     print(f"\nopen the report: {out}")
 
 
-def cmd_report(year: int, out: Path | None) -> Path:
+def cmd_report(args: argparse.Namespace) -> Path:
     from sco_green.report import write_report
 
-    return write_report(year, out or var_dir() / "reports")
+    if args.allow_incomplete is not None and not args.publish:
+        raise ValueError("--allow-incomplete goes with --publish")
+    if args.allow_incomplete is not None and not args.allow_incomplete.strip():
+        raise ValueError("--allow-incomplete needs a reason")
+    _max_load_id()  # the audit tables of releases exist on a warehouse bootstrapped before them
+    return write_report(
+        args.year, args.out or var_dir() / "reports", publish=args.publish, allow_incomplete=args.allow_incomplete
+    )
+
+
+def cmd_trace(args: argparse.Namespace) -> str:
+    from sco_green.trace import as_json, as_text, trace
+
+    _max_load_id()
+    found = trace(args.figure_id, args.release)
+    return as_json(found) if args.format == "json" else as_text(found)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -252,7 +276,9 @@ def main(argv: list[str] | None = None) -> int:
             elif args.command == "demo":
                 cmd_demo()
             elif args.command == "report":
-                print(cmd_report(args.year, args.out))
+                print(cmd_report(args))
+            elif args.command == "trace":
+                print(cmd_trace(args))
             elif args.command == "audit":
                 print(cmd_audit(args.out))
             elif args.command == "up":

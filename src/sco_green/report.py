@@ -35,6 +35,13 @@ th,td{border:1px solid #c9d6cf;padding:.25rem .5rem;text-align:right}th{backgrou
 td.l,th.l{text-align:left}.src{font-size:.75rem;color:#6b7d74;margin-bottom:1rem}
 .kpi{display:inline-block;margin:.4rem 1.2rem .4rem 0;padding:.6rem 1rem;background:#f1f7f3;border-radius:6px}
 .kpi b{display:block;font-size:1.3rem;color:#0b6b3a}figure{margin:1rem 0}
+.fig a.fid{font-size:.6rem;color:#9bb0a5;text-decoration:none;margin-left:.15rem;vertical-align:super}
+.draft{position:fixed;top:40%;left:8%;transform:rotate(-30deg);font-size:9rem;color:rgba(179,38,30,.12);
+font-weight:bold;pointer-events:none;z-index:10}
+.status{border:2px solid #b3261e;background:#fdf1f0;padding:.6rem 1rem;border-radius:6px}
+.status.complete{border-color:#0b6b3a;background:#f1f7f3}
+@media print{body{margin:0;max-width:none}section{break-before:page}table,figure{break-inside:avoid}
+nav{break-after:page}.fig a.fid{display:none}}
 """
 
 
@@ -67,6 +74,17 @@ def fmt_zh(value: Decimal | float | int, unit: str = "") -> str:
 
 def both(value: Decimal | float | int, en_unit: str, zh_unit: str) -> str:
     return f"{html.escape(fmt_zh(value, zh_unit))}<br><small>{html.escape(fmt_en(value, en_unit))}</small>"
+
+
+def _fig(figures: dict[str, Any], figure_id: str, inner: str) -> str:
+    """A stated figure carrying its stable id (attribute and anchor), so a reader can quote it."""
+    if figure_id not in figures:
+        return inner
+    fid = html.escape(figure_id)
+    return (
+        f"<span class='fig' id='fig-{fid}' data-figure-id='{fid}'>{inner}"
+        f"<a class='fid' href='#fig-{fid}' title='{fid}'>#</a></span>"
+    )
 
 
 def _heading(level: int, zh: str, en: str) -> str:
@@ -131,7 +149,8 @@ def _green_trade(conn: Any, year: int) -> tuple[list[tuple[Any, ...]], list[tupl
     return sorted(by_country), sorted(by_year), partners[:TOP_PARTNERS]
 
 
-def build_sections(conn: Any, year: int) -> list[Section]:
+def build_sections(conn: Any, year: int, figures: dict[str, Any] | None = None) -> list[Section]:
+    figures = figures or {}
     loads = _latest_loads(conn)
     trade_load = loads.get("trade", "trade: none")
     park_load = loads.get("recycling", "recycling: none")
@@ -158,11 +177,14 @@ def build_sections(conn: Any, year: int) -> list[Section]:
             "SELECT sum(active_members) FROM marts.rpt_alliance_members WHERE as_of_date = %s", (as_of,)
         ).fetchone()[0]
     kpis = (
-        f"<div class='kpi'>联盟成员 Alliance members<b>{members}</b><small>{as_of or '-'}</small></div>"
-        f"<div class='kpi'>绿色产品出口 Green exports<b>{both(totals[0], 'USD ', '美元')}</b></div>"
-        f"<div class='kpi'>其中上合组织内 of which intra-SCO<b>{both(totals[1], 'USD ', '美元')}</b></div>"
-        f"<div class='kpi'>园区入场回收量 Park inbound recycling<b>{both(tonnes, '', '吨')}"
-        "</b><small>t</small></div>"
+        f"<div class='kpi'>联盟成员 Alliance members<b>{_fig(figures, f'members.active.ALL.{year}', str(members))}</b>"
+        f"<small>{as_of or '-'}</small></div>"
+        f"<div class='kpi'>绿色产品出口 Green exports"
+        f"<b>{_fig(figures, f'trade.exports_usd.SCO.{year}', both(totals[0], 'USD ', '美元'))}</b></div>"
+        f"<div class='kpi'>其中上合组织内 of which intra-SCO"
+        f"<b>{_fig(figures, f'trade.intra_sco_exports_usd.SCO.{year}', both(totals[1], 'USD ', '美元'))}</b></div>"
+        f"<div class='kpi'>园区入场回收量 Park inbound recycling"
+        f"<b>{_fig(figures, f'recycling.inbound_t.ALL.{year}', both(tonnes, '', '吨'))}</b><small>t</small></div>"
     )
     sections.append(
         Section(
@@ -248,7 +270,7 @@ def build_sections(conn: Any, year: int) -> list[Section]:
     growth_rows = [
         [
             html.escape(names.get(iso, iso)),
-            both(cur, "USD ", "美元"),
+            _fig(figures, f"trade.exports_usd.{iso}.{year}", both(cur, "USD ", "美元")),
             both(prev or 0, "USD ", "美元"),
             f"{(float(cur) / float(prev) - 1) * 100:+.1f}%" if prev else "-",
         ]
@@ -316,7 +338,14 @@ def build_sections(conn: Any, year: int) -> list[Section]:
                 ("危废", "hazardous t"),
             ],
             [
-                [park, html.escape(seg), both(v[0], "", "吨"), both(v[1], "", "吨"), both(v[2], "", "吨")]
+                [
+                    park,
+                    html.escape(seg),
+                    *(
+                        _fig(figures, f"recycling.{measure}.{park}.{seg}.{year}", both(value, "", "吨"))
+                        for measure, value in zip(("inbound_t", "outbound_t", "hazardous_t"), v, strict=True)
+                    ),
+                ]
                 for (park, seg), v in sorted(per_segment.items())
             ],
             "marts.rpt_park_recycling_monthly",
@@ -340,14 +369,64 @@ def build_sections(conn: Any, year: int) -> list[Section]:
     return sections
 
 
-def render(year: int, sections: list[Section]) -> str:
+def status_section(year: int, gaps: list[Any]) -> Section:
+    """What the year should have and what arrived, per feed; missing pieces make the report a DRAFT."""
+    complete = not any(g.missing for g in gaps)
+    rows = [
+        [html.escape(g.feed), html.escape(g.expected), html.escape(g.arrived), html.escape(", ".join(g.missing) or "—")]
+        for g in gaps
+    ]
+    verdict = (
+        "<p class='status complete'>本报告数据完整。 The year's data is complete.</p>"
+        if complete
+        else "<p class='status'><b>草稿 DRAFT</b> — 部分数据尚未到达，见下表。 Some of the year's data has not arrived"
+        " (below); figures may change.</p>"
+    )
+    table = _table(
+        [("数据源", "feed"), ("应有", "the year should have"), ("已到", "arrived"), ("缺少", "missing")],
+        rows,
+        "marts, ref.sco_states, ref.parks, audit.feed_cycles",
+        date.today().isoformat(),
+        left=4,
+    )
+    return Section("completeness", "数据完整性", "Completeness of the year's data", verdict + table)
+
+
+def revisions_section(revisions: list[dict[str, Any]]) -> Section | None:
+    """Published figures the marts now state differently, and the loads that changed them."""
+    if not revisions:
+        return None
+    rows = []
+    for r in revisions:
+        cause = "; ".join(f"load {c['load_id']} {c['file_name']} ({c['change']})" for c in r["cause"]) or "—"
+        rows.append(
+            [
+                f"<code>{html.escape(r['figure_id'])}</code><br><small>{html.escape(r['label'])}</small>",
+                html.escape(f"{r['published_value']} {r['unit']}"),
+                html.escape(f"{r['current_value']} {r['unit']}"),
+                html.escape(cause),
+            ]
+        )
+    table = _table(
+        [("数据编号", "figure"), ("已发布", "published"), ("当前", "current"), ("原因", "cause")],
+        rows,
+        "audit.restatements",
+        f"release {revisions[0]['release_id']}",
+        left=4,
+    )
+    return Section("revisions", "对已发布数据的修订", "Revisions to published figures", table)
+
+
+def render(year: int, sections: list[Section], *, draft: bool = False) -> str:
     toc = "".join(f"<li><a href='#{s.anchor}'>{html.escape(s.zh)} {html.escape(s.en)}</a></li>" for s in sections)
     body = "".join(f"<section id='{s.anchor}'>{_heading(2, s.zh, s.en)}{s.body}</section>" for s in sections)
     title_zh = f"上海合作组织绿色产业发展和合作报告 {year}"
     title_en = f"SCO Green Industry Development and Cooperation Report {year}"
+    mark = "<div class='draft' aria-hidden='true'>DRAFT 草稿</div>" if draft else ""
+    prefix = "[DRAFT] " if draft else ""
     return (
         "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
-        f"<title>{title_zh} / {title_en}</title><style>{CSS}</style></head><body>"
+        f"<title>{prefix}{title_zh} / {title_en}</title><style>{CSS}</style></head><body>{mark}"
         f"{_heading(1, title_zh, title_en)}<p>生成日期 Generated: {date.today().isoformat()}</p>"
         f"<nav><ol>{toc}</ol></nav>{body}</body></html>"
     )
@@ -417,10 +496,40 @@ def nightly_report_year(conn: Any, wanted: int) -> int | None:
     return earlier[-1] if earlier else (years[-1] if years else None)
 
 
-def write_report(year: int, out_dir: Path, url: str | None = None) -> Path:
+def write_report(
+    year: int,
+    out_dir: Path,
+    url: str | None = None,
+    *,
+    publish: bool = False,
+    allow_incomplete: str | None = None,
+) -> Path:
+    """Write the year's report; with ``publish``, also record it as a release (refused for a DRAFT
+    unless ``allow_incomplete`` gives the reason) and keep its HTML under ``releases/<year>/``."""
+    from sco_green.figures import compute_figures
+    from sco_green.releases import DraftRefused, completeness, gaps_text, is_complete, record_release, restatements_for
+
     with connect(url) as conn:
         check_year(conn, year)
-        sections = build_sections(conn, year)
-    path = out_dir / f"sco_green_report_{year}.html"
-    write_atomically(path, render(year, sections))
+        figures = compute_figures(conn, year)
+        gaps = completeness(conn, year)
+        complete = is_complete(gaps)
+        sections = [status_section(year, gaps)]
+        revisions = revisions_section(restatements_for(conn, year))
+        if revisions:
+            sections.append(revisions)
+        sections += build_sections(conn, year, figures)
+        text = render(year, sections, draft=not complete)
+        if publish and not complete and not allow_incomplete:
+            raise DraftRefused(
+                f"the {year} report is a DRAFT ({gaps_text(gaps)}); pass --allow-incomplete REASON to publish it"
+            )
+        path = out_dir / f"sco_green_report_{year}.html"
+        write_atomically(path, text)
+        if publish:
+            with conn.transaction():
+                release_id = record_release(conn, year, text, figures, complete, None if complete else allow_incomplete)
+            kept = out_dir / "releases" / str(year) / f"release_{release_id}.html"
+            write_atomically(kept, text)
+            return kept
     return path

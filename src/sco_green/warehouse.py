@@ -340,6 +340,33 @@ CREATE TABLE IF NOT EXISTS audit.check_results (
     failures        bigint NOT NULL
 );
 CREATE INDEX IF NOT EXISTS check_results_check ON audit.check_results (check_id, run_at);
+CREATE TABLE IF NOT EXISTS audit.report_releases (
+    release_id        bigserial PRIMARY KEY,
+    year              integer NOT NULL,
+    published_at      timestamptz NOT NULL DEFAULT now(),
+    html_sha256       text NOT NULL,
+    complete          boolean NOT NULL,
+    incomplete_reason text,
+    CHECK (complete OR incomplete_reason IS NOT NULL)
+);
+CREATE TABLE IF NOT EXISTS audit.report_figures (
+    release_id bigint NOT NULL REFERENCES audit.report_releases (release_id),
+    figure_id  text NOT NULL,
+    label      text NOT NULL,
+    value      numeric,
+    unit       text NOT NULL,
+    load_ids   bigint[] NOT NULL,
+    PRIMARY KEY (release_id, figure_id)
+);
+CREATE TABLE IF NOT EXISTS audit.restatements (
+    release_id      bigint NOT NULL REFERENCES audit.report_releases (release_id),
+    figure_id       text NOT NULL,
+    published_value numeric,
+    current_value   numeric,
+    detected_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    cause           jsonb NOT NULL,
+    FOREIGN KEY (release_id, figure_id) REFERENCES audit.report_figures (release_id, figure_id)
+);
 CREATE TABLE IF NOT EXISTS audit.feed_cycles (
     feed         text NOT NULL,
     logical_date date NOT NULL,
