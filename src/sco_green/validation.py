@@ -144,6 +144,7 @@ def start_importing_validation() -> None:
 
 def build_data_docs() -> Path:
     """Rebuild the Data Docs site from every stored validation result; returns index.html."""
+    import expectations.suites  # noqa: F401 - registers the custom expectation the pages render
     from sco_green.data_docs import make_offline
 
     with gx_lock():
