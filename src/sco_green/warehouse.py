@@ -50,7 +50,7 @@ def warehouse_url() -> str:
     return url
 
 
-# A password in a URL (scheme://user:password@host) or a keyword conninfo (password=...).
+# A password in a URL (the user:password@ after any scheme) or a keyword conninfo (password=...).
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)[^@\s]*@")
 _KEYWORD_PASSWORD = re.compile(r"(?i)(?P<head>\bpassword\s*=\s*)(?:'(?:[^'\\]|\\.)*'|[^\s&]+)")
 _PASSWORD_ENVS = (
@@ -91,7 +91,9 @@ def check_url(url: str) -> str:
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme not in ("postgresql", "postgres"):
         shown = redact(url.split("?", 1)[0])
-        raise WarehouseError(f"{ENV_URL} must be postgresql://user[:password]@host[:port]/dbname, not {shown!r}")
+        raise WarehouseError(
+            f"{ENV_URL} must be a postgresql:// URL (postgresql://USER@HOST:PORT/DBNAME), not {shown!r}"
+        )
     return url
 
 
