@@ -57,26 +57,25 @@ def task_group_cache_dir(dag_id: str, group_id: str) -> Path | None:
     return cosmos_settings.cache_dir / f"{dag_id}__{group_id}"
 
 
-def prepare_seeds_and_views(context: Any) -> None:
-    """``pre_execute`` of ``seeds_and_views``: take the cycle lock, select what tonight's inputs
-    changed (or skip), then run dbt with the manifest this process parsed (``sco_green.dbt_startup``)."""
+def _dbt_task_start(context: Any, decide: Any) -> None:
+    """Take the cycle lock, let ``decide`` select the task's nodes (or skip it), then run dbt with
+    the manifest this process parsed (``sco_green.dbt_startup``)."""
     acquire_for_task(context)
     try:
-        share_manifest(context["task"], select_changed_seeds_and_views(context))
+        share_manifest(context["task"], decide(context))
     except BaseException:  # skipped or failed before dbt: post_execute will not run
         release_for_task(context)
         raise
+
+
+def prepare_seeds_and_views(context: Any) -> None:
+    """``pre_execute`` of ``seeds_and_views``: only what tonight's inputs changed, or skipped."""
+    _dbt_task_start(context, select_changed_seeds_and_views)
 
 
 def prepare_model_task(context: Any) -> None:
-    """``pre_execute`` of a model task: take the cycle lock, skip the task when its table was built
-    from tonight's inputs, else run dbt with the manifest this process parsed (``sco_green.dbt_startup``)."""
-    acquire_for_task(context)
-    try:
-        share_manifest(context["task"], skip_if_already_built(context))
-    except BaseException:  # skipped or failed before dbt: post_execute will not run
-        release_for_task(context)
-        raise
+    """``pre_execute`` of a model task: skipped when its table was built from tonight's inputs."""
+    _dbt_task_start(context, skip_if_already_built)
 
 
 def finish_dbt_task(context: Any, result: Any = None) -> None:
