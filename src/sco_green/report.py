@@ -149,9 +149,29 @@ def _green_trade(conn: Any, year: int) -> tuple[list[tuple[Any, ...]], list[tupl
     return sorted(by_country), sorted(by_year), partners[:TOP_PARTNERS]
 
 
+LABEL_SEEDS = (
+    ("green_categories", "green_category"),
+    ("member_types", "member_type"),
+    ("member_fields", "field"),
+    ("recycling_segments", "segment"),
+)
+
+
+def _labels(conn: Any) -> dict[str, str]:
+    """Each category, member type, field and segment code's name in Chinese and English (the seeds)."""
+    labels: dict[str, str] = {}
+    for table, key in LABEL_SEEDS:
+        if conn.execute("SELECT to_regclass(%s) IS NULL", (f"ref.{table}",)).fetchone()[0]:
+            continue  # a seed the warehouse's last build predates: its codes are shown as they are
+        for code, en, zh in conn.execute(f"SELECT {key}, label_en, label_zh FROM ref.{table}"):
+            labels[code] = f"{zh} {en}"
+    return labels
+
+
 def build_sections(conn: Any, year: int, figures: dict[str, Any] | None = None) -> list[Section]:
     figures = figures or {}
     loads = _latest_loads(conn)
+    label = _labels(conn)
     trade_load = loads.get("trade", "trade: none")
     park_load = loads.get("recycling", "recycling: none")
     member_load = loads.get("members", "members: none")
@@ -210,11 +230,15 @@ def build_sections(conn: Any, year: int, figures: dict[str, Any] | None = None) 
     trade_rows: dict[str, list[list[str]]] = defaultdict(list)
     for iso, category, exports, imports in by_country:
         trade_rows[iso].append(
-            [html.escape(category), both(exports or 0, "USD ", "美元"), both(imports or 0, "USD ", "美元")]
+            [
+                html.escape(label.get(category, category)),
+                both(exports or 0, "USD ", "美元"),
+                both(imports or 0, "USD ", "美元"),
+            ]
         )
     field_rows: dict[str, list[list[str]]] = defaultdict(list)
     for iso, field, count in fields_by_country:
-        field_rows[iso].append([html.escape(field), str(count)])
+        field_rows[iso].append([html.escape(label.get(field, field)), str(count)])
     parts = []
     for iso in SCO_MEMBERS_ORDER:
         parts.append(_heading(3, names.get(iso, iso), iso))
@@ -260,7 +284,7 @@ def build_sections(conn: Any, year: int, figures: dict[str, Any] | None = None) 
     # -- cooperation space: trade growth by category and partner
     series: dict[str, dict[str, float]] = defaultdict(dict)
     for y, category, value in by_year:
-        series[category][str(y)] = float(value) / 1e6
+        series[label.get(category, category)][str(y)] = float(value) / 1e6
     growth = conn.execute(
         "SELECT cur.country_iso3, cur.exports_usd, prev.exports_usd FROM marts.rpt_country_green_trade AS cur"
         " LEFT JOIN marts.rpt_country_green_trade AS prev ON prev.country_iso3 = cur.country_iso3"
@@ -278,12 +302,12 @@ def build_sections(conn: Any, year: int, figures: dict[str, Any] | None = None) 
     ]
     space = (
         "<figure>"
-        + bar_chart(series, "Green exports by category (USD million)", "USD million")
+        + bar_chart(series, "按类别的绿色产品出口 Green exports by category (百万美元 USD million)", "USD million")
         + "<figcaption>按类别的绿色产品出口 Green exports by category · source marts.fct_trade</figcaption></figure>"
         + "<figure>"
         + bar_chart(
-            {"exports": {p: float(v) / 1e6 for p, v in partners}},
-            f"Top partners of green exports {year} (USD million)",
+            {"出口 exports": {names.get(p, p): float(v) / 1e6 for p, v in partners}},
+            f"主要出口伙伴 Top partners of green exports {year} (百万美元 USD million)",
             "USD million",
         )
         + "<figcaption>主要合作伙伴 Main partners · source marts.fct_trade</figcaption></figure>"
@@ -313,7 +337,8 @@ def build_sections(conn: Any, year: int, figures: dict[str, Any] | None = None) 
     per_segment: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 3)
     for park, month, segment, inbound, outbound, _tickets, hazardous in monthly:
         key = f"{month:%Y-%m}"
-        tonnes_series[segment][key] = tonnes_series[segment].get(key, 0.0) + float(inbound)
+        name = label.get(segment, segment)
+        tonnes_series[name][key] = tonnes_series[name].get(key, 0.0) + float(inbound)
         agg = per_segment[(park, segment)]
         agg[0] += inbound
         agg[1] += outbound
@@ -321,12 +346,12 @@ def build_sections(conn: Any, year: int, figures: dict[str, Any] | None = None) 
     mechanisms = (
         _table(
             [("成员类型", "member type"), ("成员数", "members")],
-            [[html.escape(t), str(n)] for t, n in composition],
+            [[html.escape(label.get(t, t)), str(n)] for t, n in composition],
             "marts.rpt_alliance_members",
             member_load,
         )
         + "<figure>"
-        + bar_chart(tonnes_series, f"Monthly inbound recycling by segment {year} (t)", "tonnes")
+        + bar_chart(tonnes_series, f"各板块月度入场回收量 Monthly inbound recycling by segment {year} (吨 t)", "tonnes")
         + "<figcaption>各板块月度入场回收量 Monthly inbound tonnes by segment · source "
         "marts.rpt_park_recycling_monthly</figcaption></figure>"
         + _table(
@@ -340,7 +365,7 @@ def build_sections(conn: Any, year: int, figures: dict[str, Any] | None = None) 
             [
                 [
                     park,
-                    html.escape(seg),
+                    html.escape(label.get(seg, seg)),
                     *(
                         _fig(figures, f"recycling.{measure}.{park}.{seg}.{year}", both(value, "", "吨"))
                         for measure, value in zip(("inbound_t", "outbound_t", "hazardous_t"), v, strict=True)

@@ -37,6 +37,11 @@ LEGEND_COLUMN = 210
 FONT = "font-family:Arial,'Noto Sans CJK SC',sans-serif"
 
 
+def text_width(text: str, size: float = 11) -> float:
+    """About how wide ``text`` renders: a CJK character takes a full em, other characters about half."""
+    return sum(size if ord(ch) > 0x2E80 else size * 0.56 for ch in text)
+
+
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     """Round tick values (1, 2, 2.5 or 5 times a power of ten) covering [low, high], 0 included."""
     low, high = min(low, 0.0), max(high, 0.0)
@@ -81,11 +86,17 @@ def bar_chart(series: dict[str, dict[str, float]], title: str, ylabel: str) -> s
     segments = _stacks(series, xs)
     ticks = nice_ticks(min((s[4] for s in segments), default=0.0), max((s[4] for s in segments), default=0.0))
     step = ticks[1] - ticks[0]
-    plot_width = WIDTH - LEFT - RIGHT
-    columns = max(1, plot_width // LEGEND_COLUMN)
+    # Rotated category labels reach down and to the left by their width over the square root of two;
+    # long bilingual names get the room they need, and legend columns are as wide as the widest entry.
+    reach = max((text_width(x) / math.sqrt(2) for x in xs), default=0.0)
+    left = max(LEFT, int(reach - 10))
+    x_labels = max(X_LABELS, int(reach + 20))
+    plot_width = WIDTH - left - RIGHT
+    column_width = max(LEGEND_COLUMN, int(max((text_width(lab) for lab in labels), default=0.0) + 24))
+    columns = max(1, plot_width // column_width)
     legend_rows = math.ceil(len(labels) / columns)
     bottom_of_plot = TOP + PLOT_HEIGHT
-    height = bottom_of_plot + X_LABELS + legend_rows * LEGEND_ROW + 8
+    height = bottom_of_plot + x_labels + legend_rows * LEGEND_ROW + 8
 
     def y(value: float) -> float:
         return bottom_of_plot - (value - ticks[0]) / (ticks[-1] - ticks[0]) * PLOT_HEIGHT
@@ -101,15 +112,15 @@ def bar_chart(series: dict[str, dict[str, float]], title: str, ylabel: str) -> s
     for tick in ticks:
         ty = y(tick)
         out.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ty:.1f}" y2="{ty:.1f}" stroke="#e3e8e5"/>'
-            f'<text x="{LEFT - 6}" y="{ty + 4:.1f}" text-anchor="end">{tick_label(tick, step)}</text>'
+            f'<line x1="{left}" x2="{WIDTH - RIGHT}" y1="{ty:.1f}" y2="{ty:.1f}" stroke="#e3e8e5"/>'
+            f'<text x="{left - 6}" y="{ty + 4:.1f}" text-anchor="end">{tick_label(tick, step)}</text>'
         )
     out.append(
         f'<text transform="translate(16 {TOP + PLOT_HEIGHT / 2:.1f}) rotate(-90)" text-anchor="middle">'
         f"{escape(ylabel)}</text>"
     )
     colour = {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)}
-    position = {x: LEFT + slot * i + (slot - bar) / 2 for i, x in enumerate(xs)}
+    position = {x: left + slot * i + (slot - bar) / 2 for i, x in enumerate(xs)}
     for label, x, value, low, high in segments:
         top, base = sorted((y(low), y(high)))
         out.append(
@@ -123,13 +134,13 @@ def bar_chart(series: dict[str, dict[str, float]], title: str, ylabel: str) -> s
             f"{escape(x)}</text>"
         )
     zero = y(0.0)
-    out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{zero:.1f}" y2="{zero:.1f}" stroke="#4b6357"/>')
+    out.append(f'<line x1="{left}" x2="{WIDTH - RIGHT}" y1="{zero:.1f}" y2="{zero:.1f}" stroke="#4b6357"/>')
     if not segments:
-        middle = f'x="{LEFT + plot_width / 2:.1f}" y="{TOP + PLOT_HEIGHT / 2:.1f}"'
+        middle = f'x="{left + plot_width / 2:.1f}" y="{TOP + PLOT_HEIGHT / 2:.1f}"'
         out.append(f'<text {middle} text-anchor="middle">无数据 no data</text>')
     for i, label in enumerate(labels):
-        lx = LEFT + (i % columns) * LEGEND_COLUMN
-        ly = bottom_of_plot + X_LABELS + (i // columns) * LEGEND_ROW
+        lx = left + (i % columns) * column_width
+        ly = bottom_of_plot + x_labels + (i // columns) * LEGEND_ROW
         out.append(
             f'<rect x="{lx}" y="{ly}" width="10" height="10" fill="{colour[label]}"/>'
             f'<text x="{lx + 14}" y="{ly + 9}">{escape(label)}</text>'
