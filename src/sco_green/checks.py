@@ -1,14 +1,16 @@
 """``audit.check_results``: one history of every check, GX expectations and dbt tests alike.
 
 An auditor asks "when did this check last fail" without knowing which tool ran it. GX rows are
-written in the transaction that publishes a file (from the validation results stored with it);
-dbt rows by a Cosmos callback that reads the run results each dbt task writes.
+written in the transaction that publishes a file (from the validation results stored with it).
+dbt rows come from dbt's own events: each dbt task's ``dbtRunner`` gets ``collect_node_result``
+as a callback (Cosmos's ``dbt_runner_callbacks``), which keeps every finished node, and Cosmos's
+``callback``, which runs after dbt whether or not it failed, writes them. No run_results.json is
+needed, so tasks keep dbt's ``--no-write-json``.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,8 +18,6 @@ from typing import Any
 import psycopg
 
 from sco_green.paths import dbt_project_dir
-
-log = logging.getLogger(__name__)
 
 GX_FROM_VALIDATION = """
 INSERT INTO audit.check_results (run_at, kind, check_id, target, severity, success, failures)
@@ -54,14 +54,12 @@ def _test_targets(manifest_path: str, mtime_ns: int) -> dict[str, tuple[str, str
     return targets
 
 
-def dbt_check_rows(run_results: dict[str, Any], targets: dict[str, tuple[str, str, str]]) -> list[tuple]:
-    """(run_at, check_id, target, severity, success, failures) of each data or unit test in a run, and
+def dbt_check_rows(results: list[dict[str, Any]], targets: dict[str, tuple[str, str, str]]) -> list[tuple]:
+    """(run_at, check_id, target, severity, success, failures) of each data or unit test that ran, and
     of each model that failed to build."""
-    run_at = run_results.get("metadata", {}).get("generated_at")
     rows = []
-    for result in run_results.get("results", []):
-        uid = result.get("unique_id", "")
-        status = result.get("status")
+    for result in results:
+        uid, status, run_at = result["unique_id"], result["status"], result.get("finished_at") or None
         if uid.startswith("model.") and status == "error":
             # A model that fails to build (its contract's constraints, say) fails the night as a test does.
             model = uid.rsplit(".", 1)[-1]
@@ -70,22 +68,37 @@ def dbt_check_rows(run_results: dict[str, Any], targets: dict[str, tuple[str, st
         if not uid.startswith(("test.", "unit_test.")) or status == "skipped":
             continue
         name, model, severity = targets.get(uid, (uid.split(".")[-2] if "." in uid else uid, "", "error"))
-        failures = result.get("failures")
-        rows.append((run_at, name, model, severity, status in ("pass", "success"), int(failures or 0)))
+        rows.append((run_at, name, model, severity, status in ("pass", "success"), int(result.get("failures") or 0)))
     return rows
 
 
-def record_dbt_checks(project_dir: str, context: Any = None, **_: Any) -> None:
-    """Cosmos ``callback``: the tests of the dbt command that just ran, from its run_results.json."""
+# The nodes the current dbt invocation finished, in this process (one dbt task at a time).
+_finished: list[dict[str, Any]] = []
+
+
+def collect_node_result(event: Any) -> None:
+    """dbtRunner callback: keep each finished node's id, status and failures."""
+    if event.info.name != "NodeFinished":
+        return
+    node, result = event.data.node_info, event.data.run_result
+    _finished.append(
+        {
+            "unique_id": node.unique_id,
+            "status": result.status,
+            "failures": result.num_failures,
+            "finished_at": node.node_finished_at,
+        }
+    )
+
+
+def record_dbt_checks(project_dir: str | None = None, context: Any = None, **_: Any) -> None:
+    """Cosmos ``callback`` (after dbt, failed or not): the task's tests and failed models as checks."""
     from sco_green.warehouse import connect
 
-    results_path = Path(project_dir) / "target" / "run_results.json"
-    if not results_path.is_file():
-        log.warning("no run_results.json in %s: the task's dbt tests are not recorded", project_dir)
-        return
+    finished = list(_finished)
+    _finished.clear()
     manifest = dbt_project_dir() / "target" / "manifest.json"
-    targets = _test_targets(str(manifest), manifest.stat().st_mtime_ns)
-    rows = dbt_check_rows(json.loads(results_path.read_text(encoding="utf-8")), targets)
+    rows = dbt_check_rows(finished, _test_targets(str(manifest), manifest.stat().st_mtime_ns))
     if not rows:
         return
     with connect() as conn, conn.transaction():
