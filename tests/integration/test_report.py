@@ -58,13 +58,20 @@ def test_nightly_publishes_a_report_that_renders_without_errors(
         assert page.locator("text=Batken").first.is_visible()
         assert page.locator(".src code", has_text="marts.rpt_country_green_trade").count() >= 1
         page.screenshot(path=str(shot), full_page=True)
+        pdf = tmp_path / "report.pdf"
+        page.emulate_media(media="print")
+        page.pdf(path=str(pdf), format="A4", print_background=True)
         browser.close()
     assert errors == []
+    # "Save as PDF": each section starts a page, so the A4 file has at least one page per section.
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
+    assert pages >= len(SECTIONS) + 1
     assert shot.stat().st_size > 50_000
     keep = os.environ.get("SCO_GREEN_SCREENSHOT_DIR")
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, Path(keep) / "report.png")
+        shutil.copy(pdf, Path(keep) / "report.pdf")
 
 
 def _open_recording_requests(url: str, shot: Path) -> tuple[list[str], list[str], object]:

@@ -29,7 +29,6 @@ from sco_green.generate import generate
 from sco_green.nightly import BUILD_DAGS, INGEST_DAGS
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(os.environ.get("SCO_GREEN_SCREENSHOT_DIR", "test-artifacts"))
 
 
 def _free_port() -> int:
@@ -214,7 +213,8 @@ def test_up_runs_the_night_in_airflow_and_serves_every_user_until_sigterm(tmp_pa
         assert all(name in page for name in night_files)
 
         _plugin_pages_need_a_login_and_stay_in_their_folders(port, api)
-        _log_in_and_see_the_dags(port, password, ARTIFACTS / "airflow-ui-dags.png")
+        shots = Path(os.environ.get("SCO_GREEN_SCREENSHOT_DIR") or tmp_path)  # kept as artifacts when named
+        _log_in_and_see_the_dags(port, password, shots / "airflow-ui-dags.png")
         family = [up.pid, *(c.pid for c in psutil.Process(up.pid).children(recursive=True))]
         postmaster = int((folder / "var" / "warehouse" / "postmaster.pid").read_text().split()[0])
     finally:
