@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,22 +16,33 @@ from playwright.sync_api import sync_playwright
 from sco_green.cli import main
 from sco_green.generate import generate
 from sco_green.paths import var_dir
+from tests.conftest import scratch_warehouse
 
 SECTIONS = ("background", "overview", "cases", "space", "mechanisms", "outlook")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-def test_nightly_publishes_a_report_that_renders_without_errors(
-    tmp_path: Path, warehouse_url: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    inbox = tmp_path / "inbox"
+@pytest.fixture(scope="module")
+def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """One nightly over the second night's faulted inbox, on a warehouse of its own: the inbox and
+    what the command printed. The report, audit page and Data Docs it wrote are what these tests read."""
+    inbox = tmp_path_factory.mktemp("night") / "inbox"
     generate(inbox, cycle=2, faults=True)
-    assert main(["nightly", "--inbox", str(inbox), "--logical-date", "2025-12-30"]) == 0
+    with scratch_warehouse("sco_test"):
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            assert main(["nightly", "--inbox", str(inbox), "--logical-date", "2025-12-30"]) == 0
+        yield inbox, printed.getvalue()
+
+
+def test_nightly_publishes_a_report_that_renders_without_errors(
+    tmp_path: Path, night: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     report = var_dir() / "reports" / "sco_green_report_2025.html"
     docs = var_dir() / "dbt_docs" / "static_index.html"
     site = docs.read_text(encoding="utf-8")
     assert "fct_trade" in site and "M = import, X = export." in site  # models and their column docs
-    assert str(report) in capsys.readouterr().out
+    assert str(report) in night[1]
     for year in ("1999", "-1", "99999"):
         assert main(["report", "--year", year]) == 1
         [line] = capsys.readouterr().err.strip().splitlines()
@@ -84,7 +98,8 @@ def _open_recording_requests(url: str, shot: Path) -> tuple[list[str], list[str]
         page.on("request", lambda r: requests.append(r.url))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(url)
-        page.wait_for_load_state("networkidle")
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(1500)  # the scripts that fill the tables
         text = page.inner_text("body")
         styled = page.evaluate("getComputedStyle(document.body).fontFamily")
         page.screenshot(path=str(shot), full_page=False)
@@ -93,11 +108,9 @@ def _open_recording_requests(url: str, shot: Path) -> tuple[list[str], list[str]
 
 
 def test_the_audit_page_and_data_docs_render_offline_with_every_file_rule_and_check(
-    tmp_path: Path, warehouse_url: str
+    tmp_path: Path, night: tuple[Path, str]
 ) -> None:
-    inbox = tmp_path / "inbox"
-    generate(inbox, cycle=1, faults=True)
-    assert main(["nightly", "--inbox", str(inbox), "--logical-date", "2025-12-29"]) == 0
+    inbox = night[0]
     keep = Path(os.environ.get("SCO_GREEN_SCREENSHOT_DIR") or tmp_path)
     keep.mkdir(parents=True, exist_ok=True)
 
