@@ -28,7 +28,7 @@ echo "== sqlfluff (dbt templater)"
 
 echo "== pytest"
 set +e
-.venv/bin/pytest "$@"
+.venv/bin/pytest --durations=25 "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then
