@@ -129,20 +129,19 @@ def _unread_summary(inbox: Path) -> str | None:
 
 
 def _max_load_id() -> int:
-    from sco_green.warehouse import bootstrap, connect
+    from sco_green.warehouse import connect
 
-    bootstrap()
     with connect() as conn:
         return conn.execute("SELECT coalesce(max(load_id), 0) FROM audit.load_ledger").fetchone()[0]
 
 
 def cmd_nightly(inbox: Path, logical: date, *, full_refresh: bool = False, wait: float = 0.0) -> None:
     from sco_green.cycle_lock import cycle_lock
-    from sco_green.warehouse import warehouse_url
+    from sco_green.warehouse import bootstrap, warehouse_url
 
     if not inbox.is_dir():
         raise FileNotFoundError(f"inbox {inbox} is not a directory")
-    _max_load_id()  # the audit schema exists before the lock is looked for
+    bootstrap()  # the audit schema exists before the lock is looked for
     with cycle_lock(warehouse_url(), "nightly", wait=wait):
         _nightly_locked(inbox, logical, full_refresh=full_refresh)
 
@@ -187,9 +186,11 @@ def cmd_audit(out: Path | None) -> Path:
 
 def cmd_celery_nightly(args: argparse.Namespace, warehouse: str) -> None:
     from sco_green.celery_cluster import ClusterFailed, ClusterSettings, run_nightly_on_celery
+    from sco_green.warehouse import bootstrap
 
     if not args.inbox.is_dir():
         raise FileNotFoundError(f"inbox {args.inbox} is not a directory")
+    bootstrap()
     before = _max_load_id()
     settings = ClusterSettings(
         metadata_url=args.metadata_url,
@@ -222,9 +223,9 @@ def cmd_generate(args: argparse.Namespace) -> None:
 def cmd_demo() -> None:
     from sco_green.cycle_lock import cycle_lock
     from sco_green.generate import CYCLE_DATES, generate
-    from sco_green.warehouse import warehouse_url
+    from sco_green.warehouse import bootstrap, warehouse_url
 
-    _max_load_id()
+    bootstrap()
     with cycle_lock(warehouse_url(), "demo"):
         inbox = var_dir() / "demo" / "inbox"
         if inbox.exists():
@@ -238,12 +239,13 @@ def cmd_demo() -> None:
 
 def cmd_report(args: argparse.Namespace) -> Path:
     from sco_green.report import write_report
+    from sco_green.warehouse import bootstrap
 
     if args.allow_incomplete is not None and not args.publish:
         raise ValueError("--allow-incomplete goes with --publish")
     if args.allow_incomplete is not None and not args.allow_incomplete.strip():
         raise ValueError("--allow-incomplete needs a reason")
-    _max_load_id()  # the audit tables of releases exist on a warehouse bootstrapped before them
+    bootstrap()  # the audit tables of releases exist on a warehouse bootstrapped before them
     return write_report(
         args.year, args.out or var_dir() / "reports", publish=args.publish, allow_incomplete=args.allow_incomplete
     )
@@ -251,8 +253,9 @@ def cmd_report(args: argparse.Namespace) -> Path:
 
 def cmd_trace(args: argparse.Namespace) -> str:
     from sco_green.trace import as_json, as_text, trace
+    from sco_green.warehouse import bootstrap
 
-    _max_load_id()
+    bootstrap()
     found = trace(args.figure_id, args.release)
     return as_json(found) if args.format == "json" else as_text(found)
 

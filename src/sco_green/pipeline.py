@@ -164,18 +164,12 @@ def land(feed_name: str, inbox: str | Path, url: str) -> list[dict[str, Any]]:
                 "extra_columns": [],
             }
             if decision.action is ledger.Action.DUPLICATE:
-                entry["status"] = "duplicate"
-                entry["reason"] = f"same bytes as {decision.duplicate_of}"
-                entries.append(entry)
-                continue
-            if problems[decision.file_name]:
-                entry["status"] = "rejected"
-                entry["reason"] = problems[decision.file_name]
-                entries.append(entry)
-                continue
-            if fact.encoding is None:
-                entry["status"] = "rejected"
-                entry["reason"] = f"encoding: {fact.problem}"
+                entry.update(status="duplicate", reason=f"same bytes as {decision.duplicate_of}")
+            elif problems[decision.file_name]:
+                entry.update(status="rejected", reason=problems[decision.file_name])
+            elif fact.encoding is None:
+                entry.update(status="rejected", reason=f"encoding: {fact.problem}")
+            if entry["status"] is not None:  # decided without landing
                 entries.append(entry)
                 continue
             table = landing_table(feed_name, load_id)
