@@ -10,12 +10,9 @@
         (a superseded file): their winner must be chosen again from what is left.
     The first part reads only the new rows (raw's primary key starts with load_id) and the
     present winners of their keys (the table's unique index on the key), so a night costs in
-    proportion to what it brought, not to the history. The newest load the table has seen is a
-    planner_constant. `columns` are the record columns the model keeps (all but
-    seen_through_load_id).
-
-    A night that brings more new rows than a tenth of the table holds rebuilds it instead, the
-    way `--full-refresh` does (macros/nightly_rebuild.sql); is_incremental() is then false.
+    proportion to what it brought, not to the history. The newest load the table has seen is
+    looked up when the model compiles (compile_time_value). `columns` are the record columns the
+    model keeps (all but seen_through_load_id).
 
     delete_stale_winners: post-hook removing keys left with no current row at all.
 
@@ -23,14 +20,10 @@
     row a night (re)computes as seen_through_load_id. It grows with every ledger row, also when
     the only change of a night is a re-drop with no valid row that supersedes an older load, so
     the facts built from these tables see every rewritten row (macros/incremental_facts.sql).
-
-    ensure_winner_indexes: the unique key (a night's merge, and the proof of the table's
-    uniqueness test), load_id (stale winners) and seen_through_load_id (the newest load seen;
-    the facts' incremental reads).
 -#}
 {% macro incremental_candidates(records, key_columns, columns, feed) -%}
     {%- if is_incremental() %}
-        {%- set seen = planner_constant(
+        {%- set seen = compile_time_value(
             "select coalesce(max(seen.seen_through_load_id), 0) from " ~ this ~ " as seen"
         ) %}
     stale_loads as (
@@ -43,9 +36,7 @@
         where {{ records }}.load_id > {{ seen }}
     ),
 
-    -- In key order: the present winners are then looked up along the table's key index (and
-    -- its heap, written in key order) rather than all over it (0.87 s -> 0.46 s for 51k revised
-    -- keys of the 5M trade winners).
+    -- In key order, so the present winners are read along the key index rather than all over it.
     new_keys as (
         select distinct {{ key_columns | join(', ') }}
         from new_rows
@@ -57,9 +48,8 @@
             {% for column in key_columns %}previous.{{ column }}{{ "," if not loop.last }}
             {% endfor %}
         from {{ this }} as previous
-        -- The ledger itself, not the stale_loads CTE: the planner then knows how few stale
-        -- loads there are and reads their rows through the load_id index, rather than walking
-        -- the whole table in key order to feed a distinct (1.7 s of 3.2 s on a 5M-row night).
+        -- The ledger itself, not the stale_loads CTE, so the planner sees how few stale loads
+        -- there are and reads their rows through the load_id index.
         where previous.load_id in ({{ stale_load_ids(feed) }})
     ),
 
@@ -102,7 +92,7 @@
 {#- The feed's loads whose rows left the warehouse (superseded, rolled back): ledger status
     other than `loaded`. -#}
 {% macro stale_load_ids(feed) -%}
-    select stale.load_id from {{ source('audit', 'load_ledger') }} as stale
+    select stale.load_id from {{ ref('stg_audit__load_ledger') }} as stale
     where stale.feed = '{{ feed }}' and stale.status <> 'loaded'
 {%- endmacro %}
 
@@ -110,48 +100,7 @@
 {% macro newest_load(feed) -%}
     (
         select coalesce(max(ledger.load_id), 0)
-        from {{ source('audit', 'load_ledger') }} as ledger
+        from {{ ref('stg_audit__load_ledger') }} as ledger
         where ledger.feed = '{{ feed }}'
     )
-{%- endmacro %}
-
-
-{#- Post-hooks rather than the `indexes` config, which dbt applies only when it creates the table:
-    a table built before an index was added gets it on its next incremental night. An index is
-    looked up by its columns, not its name: during a full refresh the replaced table, with its
-    index names, still exists when the hooks run. -#}
-{% macro ensure_winner_indexes(key_columns) -%}
-    {{ ensure_index(key_columns, unique=True) }};
-    {{ ensure_index(['load_id']) }};
-    {{ ensure_index(['seen_through_load_id']) }}
-{%- endmacro %}
-
-
-{% macro ensure_index(columns, unique=False) -%}
-    do $ensure_index$
-    begin
-        if not exists (
-            select 1
-            from pg_catalog.pg_index as ix
-            where
-                ix.indrelid = '{{ this.include(database=False) }}'::regclass
-                and ix.indisvalid
-                and ix.indpred is null
-                and ix.indexprs is null
-                {%- if unique %}
-                and ix.indisunique
-                {%- endif %}
-                and ix.indkey::text = (
-                    select string_agg(att.attnum::text, ' ' order by wanted.position)
-                    from unnest(array[
-                        {%- for column in columns %}'{{ column }}'{{ ", " if not loop.last }}{% endfor -%}
-                    ]) with ordinality as wanted (name, position)
-                    inner join pg_catalog.pg_attribute as att
-                        on att.attrelid = ix.indrelid and att.attname = wanted.name
-                )
-        ) then
-            create {{ "unique " if unique }}index on {{ this }} ({{ columns | join(', ') }});
-        end if;
-    end
-    $ensure_index$
 {%- endmacro %}

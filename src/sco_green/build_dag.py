@@ -5,14 +5,10 @@ Cosmos renders one task per dbt model that holds data (a table or an incremental
 the precomputed manifest (``dbt_project/target/manifest.json``, written by
 ``sco_green.dbt_runner.ensure_manifest``); each model task runs ``dbt build`` for
 that model, i.e. the model and its data and unit tests. The seeds (small reference
-tables) and the views (staging, and the members' versions) are built, with their tests, in
-one ``seeds_and_views`` task before them: a dbt invocation costs half a second to a second
-whatever it does, and rebuilding a view only replaces its definition. A model task whose
-table was already built from the night's inputs (the dbt project and the loads of the feeds it
-reads) is skipped before dbt starts (``sco_green.unchanged_models``); ``seeds_and_views``
-selects only the seeds and views not yet built from them, and is skipped when there are none.
-Where the tasks run in one process (``sco-green nightly``), each runs dbt with the manifest
-the process parsed for the same project and profile (``sco_green.dbt_startup``).
+tables) and the views are built, with their tests, in one ``seeds_and_views`` task before
+them: a dbt invocation costs about a second whatever it does, and rebuilding a view only
+replaces its definition. The incremental models do work in proportion to what the night
+brought, so a quiet night's tasks are quick rather than skipped.
 Marts are built into ``marts_build``; ``publish_marts`` swaps them in only when no task failed.
 A run with the param ``full_refresh`` passes ``--full-refresh`` to every dbt task: seeds and
 incremental tables are rebuilt from scratch, then tested and published the same way.
@@ -22,7 +18,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from airflow.sdk import DAG, Param, TriggerRule, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
@@ -37,10 +32,8 @@ from sco_green.checks import collect_node_result, record_dbt_checks
 from sco_green.cycle_lock import acquire_for_task, release_for_task
 from sco_green.dag_support import DEFAULT_ARGS, START_DATE
 from sco_green.dbt_runner import dbt_env
-from sco_green.dbt_startup import share_manifest
 from sco_green.marts_publish import BUILD
 from sco_green.paths import dbt_project_dir
-from sco_green.unchanged_models import record_build, select_changed_seeds_and_views, skip_if_already_built
 
 DAG_ID = "build_warehouse"
 DBT_GROUP_ID = "dbt"
@@ -55,35 +48,6 @@ def task_group_cache_dir(dag_id: str, group_id: str) -> Path | None:
     if not cosmos_settings.enable_cache:
         return None
     return cosmos_settings.cache_dir / f"{dag_id}__{group_id}"
-
-
-def _dbt_task_start(context: Any, decide: Any) -> None:
-    """Take the cycle lock, let ``decide`` select the task's nodes (or skip it), then run dbt with
-    the manifest this process parsed (``sco_green.dbt_startup``)."""
-    acquire_for_task(context)
-    try:
-        share_manifest(context["task"], decide(context))
-    except BaseException:  # skipped or failed before dbt: post_execute will not run
-        release_for_task(context)
-        raise
-
-
-def prepare_seeds_and_views(context: Any) -> None:
-    """``pre_execute`` of ``seeds_and_views``: only what tonight's inputs changed, or skipped."""
-    _dbt_task_start(context, select_changed_seeds_and_views)
-
-
-def prepare_model_task(context: Any) -> None:
-    """``pre_execute`` of a model task: skipped when its table was built from tonight's inputs."""
-    _dbt_task_start(context, skip_if_already_built)
-
-
-def finish_dbt_task(context: Any, result: Any = None) -> None:
-    """``post_execute`` of a dbt task: note what it built, then release the cycle lock."""
-    try:
-        record_build(context, result)
-    finally:
-        release_for_task(context)
 
 
 def build_warehouse_dag() -> DAG:
@@ -151,6 +115,9 @@ def build_warehouse_dag() -> DAG:
             "dbt_runner_callbacks": [collect_node_result],
             "callback": record_dbt_checks,
             "full_refresh": "{{ params.full_refresh }}",
+            # Each dbt task holds the cycle lock while it runs (sco_green.cycle_lock).
+            "pre_execute": acquire_for_task,
+            "post_execute": release_for_task,
         }
         seeds_and_views = DbtBuildLocalOperator(
             task_id="seeds_and_views",
@@ -165,10 +132,6 @@ def build_warehouse_dag() -> DAG:
             # this dbt parsed the whole project again every night (2-4 s); the task group's
             # cache holds the same project, profile and vars.
             cache_dir=task_group_cache_dir(DAG_ID, DBT_GROUP_ID),
-            # Only the seeds and views not yet built from tonight's inputs (sco_green.unchanged_models);
-            # skipped when there are none.
-            pre_execute=prepare_seeds_and_views,
-            post_execute=finish_dbt_task,
             **dbt_args,
         )
         dbt = DbtTaskGroup(
@@ -188,14 +151,7 @@ def build_warehouse_dag() -> DAG:
                 test_behavior=TestBehavior.BUILD,
                 exclude=SEEDS_AND_VIEWS,
             ),
-            # A model whose table was already built from tonight's inputs is skipped
-            # (sco_green.unchanged_models); the tasks after it still run and decide for themselves.
-            operator_args={
-                **dbt_args,
-                "pre_execute": prepare_model_task,
-                "post_execute": finish_dbt_task,
-                "trigger_rule": TriggerRule.NONE_FAILED,
-            },
+            operator_args=dbt_args,
             default_args={"retries": 1},
         )
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -61,9 +64,6 @@ def run_dbt(args: Sequence[str], url: str | None = None, *, env_ready: bool = Fa
     compiled code), or raise DbtFailed with the first failing node's message."""
     from dbt.cli.main import dbtRunner
 
-    from sco_green.dbt_startup import cheapen_behavior_flag_source
-
-    cheapen_behavior_flag_source()
     if not env_ready:
         apply_dbt_env(url)
     project = str(dbt_project_dir())
@@ -110,15 +110,27 @@ def write_docs(target: Path) -> Path:
     return site
 
 
+def project_digest(project: Path) -> str:
+    """Every file dbt builds from (not its target/ and logs/) with its path, and the versions of
+    dbt and its adapter (whose macros write the SQL)."""
+    digest = hashlib.sha256()
+    files = [p for p in project.rglob("*") if p.is_file() and p.relative_to(project).parts[0] not in ("target", "logs")]
+    for path in sorted(files):
+        digest.update(path.relative_to(project).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for package in ("dbt-core", "dbt-adapters", "dbt-postgres"):
+        digest.update(f"{package}=={metadata.version(package)}\0".encode())
+    return digest.hexdigest()
+
+
 def docs_inputs_digest(url: str | None = None) -> str:
     """The project's files and dbt's version, the database's name, and every relation with its
     columns in the schemas the manifest's models, seeds and sources live in (the catalog's rows)."""
     from sco_green.marts_publish import BUILD, PUBLISHED
-    from sco_green.unchanged_models import load_manifest, project_digest
     from sco_green.warehouse import connect
 
     project = dbt_project_dir()
-    manifest = load_manifest(project)
+    manifest = json.loads((project / "target" / "manifest.json").read_text(encoding="utf-8"))
     built = ("model", "seed", "snapshot")
     schemas = sorted(
         # The precomputed manifest may come from a run that built the marts into marts_build; the

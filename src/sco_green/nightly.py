@@ -9,13 +9,12 @@ the ingest DAGs have updated its Assets. Airflow's own output goes to a log file
 from __future__ import annotations
 
 import contextlib
-import gc
 import importlib
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,7 +24,7 @@ from sco_green.paths import dags_dir, var_dir
 INGEST_DAGS = ("ingest_members", "ingest_trade", "ingest_recycling")
 BUILD_DAGS = ("build_warehouse",)
 NIGHTLY_ORDER = INGEST_DAGS + BUILD_DAGS
-# What the build's first dbt task would import (1.4-2 s).
+# What the build's first dbt task would import.
 DBT_MODULES = ("dbt.cli.main", "dbt.adapters.postgres", "dbt.task.build")
 DBT_LOADED_LINE = "sco-green: dbt loaded for the build"
 
@@ -119,41 +118,12 @@ def output_to(log_path: Path) -> Iterator[None]:
             os.close(saved[1])
 
 
-@contextlib.contextmanager
-def _frozen_heap() -> Iterator[Callable[[], None]]:
-    """Keep what is already loaded (Airflow, dbt, the DAGs) out of the garbage collector's scans.
-
-    Cosmos runs a full ``gc.collect()`` after every dbt invocation; in one process that has
-    imported Airflow and dbt that scan takes half a second, longer than most dbt tasks. Frozen
-    objects are not scanned. The context yields ``settle``, called between DAG runs: it
-    collects only what the last run left unfrozen (its garbage is freed, not frozen) and freezes the
-    survivors, so a night pays one full scan of the loaded heap instead of one per DAG (each was
-    about half a second). Everything is unfrozen after.
-    """
-
-    def settle() -> None:
-        gc.collect()  # frozen objects are not scanned: this walks only what the last run made
-        gc.freeze()
-
-    settle()
-    try:
-        yield settle
-    finally:
-        gc.unfreeze()
-
-
-def _load_frozen(modules: tuple[str, ...]) -> float:
-    """Import ``modules`` and freeze what they loaded out of the garbage collector's scans;
-    returns the seconds it took.
-
-    Run at the start of the build, inside its time: the first dbt task would import dbt anyway,
-    but then its modules would stay unfrozen for the rest of the run, and Cosmos's full
-    collection after every dbt task would scan them (about 0.1 s each, ten tasks a night).
-    """
+def _import_dbt(modules: tuple[str, ...]) -> float:
+    """Import dbt before the build's first task, so the night's log times it apart from the
+    tasks; returns the seconds it took."""
     started = time.monotonic()
     for module in modules:
         importlib.import_module(module)
-    gc.freeze()
     return time.monotonic() - started
 
 
@@ -205,23 +175,20 @@ def run_cycle(
         apply_dbt_env()
         ensure_manifest()
         dags = load_dags(dag_ids)
-    with _frozen_heap() as settle:
-        for index, dag_id in enumerate(dag_ids):
-            if index:
-                settle()  # what the previous DAG run left: its garbage freed, the rest frozen
-            started = time.monotonic()
-            with output_to(log_path):
-                conf: dict[str, object] = {"inbox": str(inbox.resolve())}
-                if dag_id in BUILD_DAGS:
-                    conf["full_refresh"] = full_refresh
-                    # In the night's log for the overhead bench: dbt's start-up, not Airflow's.
-                    print(f"{DBT_LOADED_LINE} in {_load_frozen(DBT_MODULES):.2f} s", flush=True)
-                run = dags[dag_id].test(logical_date=when, run_conf=conf)
-            state = str(getattr(run, "state", "failed"))
-            outcome = DagOutcome(dag_id, state, time.monotonic() - started)
-            outcomes.append(outcome)
-            echo(f"  {dag_id:<20} {state:<8} {outcome.seconds:6.1f}s")
-            if state != "success":
-                cause = cause_file.read_text().strip() if cause_file.exists() else "a task failed"
-                raise CycleFailed(f"{dag_id} {state}: {cause} (log: {log_path})")
+    for dag_id in dag_ids:
+        started = time.monotonic()
+        with output_to(log_path):
+            conf: dict[str, object] = {"inbox": str(inbox.resolve())}
+            if dag_id in BUILD_DAGS:
+                conf["full_refresh"] = full_refresh
+                # In the night's log for the overhead bench: dbt's start-up, not Airflow's.
+                print(f"{DBT_LOADED_LINE} in {_import_dbt(DBT_MODULES):.2f} s", flush=True)
+            run = dags[dag_id].test(logical_date=when, run_conf=conf)
+        state = str(getattr(run, "state", "failed"))
+        outcome = DagOutcome(dag_id, state, time.monotonic() - started)
+        outcomes.append(outcome)
+        echo(f"  {dag_id:<20} {state:<8} {outcome.seconds:6.1f}s")
+        if state != "success":
+            cause = cause_file.read_text().strip() if cause_file.exists() else "a task failed"
+            raise CycleFailed(f"{dag_id} {state}: {cause} (log: {log_path})")
     return outcomes

@@ -3,35 +3,36 @@
 from __future__ import annotations
 
 import json
+import re
 
 from sco_green.paths import dbt_project_dir
 
 
-def test_night_reads_name_exactly_the_models_and_seeds_each_incremental_model_refs() -> None:
-    """A night decides whether to rebuild a table (macros/nightly_rebuild.sql) from what its
-    ``meta.night_reads`` names. Naming other relations than the model reads would count the wrong
-    rows; a fact whose list missed a seed it joins would find no watermark for its digest and be
-    rebuilt every night."""
-    manifest = json.loads((dbt_project_dir() / "target" / "manifest.json").read_text())
-    nodes = manifest["nodes"]
-    opted = {
-        node["name"]: node
-        for node in nodes.values()
-        if node["resource_type"] == "model" and node["config"]["meta"].get("night_reads")
-    }
-    incremental = {
-        node["name"]
-        for node in nodes.values()
-        if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
-    }
-    expected = {"int_trade__winning_revisions", "int_recycling__winning_tickets", "fct_trade", "fct_recycling_tickets",
-                "rpt_country_green_trade"}  # fmt: skip
-    assert set(opted) == incremental == expected
-    for name, node in opted.items():
-        reads = node["config"]["meta"]["night_reads"]
-        if "records" in reads:
-            named = {reads["records"]}
-        else:  # a fact, or an aggregate of one (which names its fact too)
-            named = {reads["winners"], *reads["seeds"]} | ({reads["facts"]} if "facts" in reads else set())
-        refs = {nodes[parent]["name"] for parent in node["depends_on"]["nodes"] if parent in nodes}
-        assert named == refs, name
+def _nodes() -> dict:
+    return json.loads((dbt_project_dir() / "target" / "manifest.json").read_text())["nodes"]
+
+
+def test_each_staging_model_reads_exactly_one_source_and_nothing_else() -> None:
+    staging = [n for n in _nodes().values() if n["resource_type"] == "model" and n["name"].startswith("stg_")]
+    assert len(staging) == 4
+    for node in staging:
+        parents = node["depends_on"]["nodes"]
+        assert len(parents) == 1 and parents[0].startswith("source."), node["name"]
+
+
+def test_each_incremental_fact_digests_every_seed_it_joins() -> None:
+    """A fact is taken again in full when its digest (its SQL and the seeds it joins) changes; a
+    seed it joins but leaves out of the digest would change its rows unnoticed."""
+    nodes = _nodes()
+    facts = [
+        n
+        for n in nodes.values()
+        if n["resource_type"] == "model" and n["name"].startswith("fct_") and n["config"]["materialized"] == "incremental"
+    ]
+    assert {n["name"] for n in facts} == {"fct_trade", "fct_recycling_tickets"}
+    for node in facts:
+        joined = {nodes[p]["name"] for p in node["depends_on"]["nodes"] if nodes.get(p, {}).get("resource_type") == "seed"}
+        for digested in re.findall(r"fact_inputs_digest\(\[([^\]]*)\]\)", node["raw_code"]):
+            assert set(re.findall(r"'(\w+)'", digested)) == joined, node["name"]
+        for hooked in re.findall(r", \[('\w+'(?:, '\w+')*)\]\) \}\}", node["raw_code"]):
+            assert set(re.findall(r"'(\w+)'", hooked)) == joined, node["name"]

@@ -12,11 +12,11 @@ members as (
         country_iso3,
         fields,
         md5(concat_ws('|', name_en, member_type, country_iso3, array_to_string(fields, ';'))) as attributes_hash
-    from {{ ref('stg_members__members') }}
+    from {{ ref('int_members__current_members') }}
 ),
 
 snapshot_dates as (
-    select distinct snapshot_date from {{ ref('stg_members__snapshots') }}
+    select distinct snapshot_date from {{ ref('int_members__snapshots') }}
 ),
 
 ordered_dates as (

@@ -1,12 +1,14 @@
 -- One row per ticket: the later-loaded version wins (a VOID version cancels it later on).
 --
--- Incremental: a night recomputes only the tickets it can have changed (macros/incremental_winners.sql).
+-- Incremental: a night recomputes only the tickets it can have changed (macros/incremental_winners.sql);
+-- `dbt build --full-refresh` gives the same rows.
 {%- set key = ['park_id', 'ticket_no'] %}
 {%- set columns = [
     'load_id', 'file_name', 'source_row', 'park_id', 'ticket_no', 'enterprise_id', 'direction', 'segment',
     'material', 'weigh_in_at', 'weigh_out_at', 'gross_kg', 'tare_kg', 'deduction_kg', 'net_kg', 'hw_code',
     'manifest_no', 'origin_iso3', 'destination_iso3', 'status'
 ] %}
+{#- Indexes: the key (the merge), load_id (stale winners), seen_through_load_id (the facts' reads). #}
 {{
     config(
         materialized='incremental',
@@ -14,11 +16,12 @@
         incremental_strategy='merge',
         merge_exclude_columns=key,
         on_schema_change='fail',
-        meta={'night_reads': {'records': 'stg_recycling__tickets'}},
-        post_hook=[
-            "{{ delete_stale_winners('recycling') }}",
-            "{{ ensure_winner_indexes(['park_id', 'ticket_no']) }}",
-        ]
+        indexes=[
+            {'columns': key, 'unique': True},
+            {'columns': ['load_id']},
+            {'columns': ['seen_through_load_id']},
+        ],
+        post_hook=["{{ delete_stale_winners('recycling') }}"],
     )
 }}
 
@@ -26,7 +29,7 @@ with
 
 -- Not materialised: on a night several CTEs read it, each for a few rows (an index lookup).
 tickets as not materialized (
-    select * from {{ ref('stg_recycling__tickets') }}
+    select * from {{ ref('int_recycling__current_tickets') }}
 ),
 
 {{ incremental_candidates('tickets', key, columns, 'recycling') }}

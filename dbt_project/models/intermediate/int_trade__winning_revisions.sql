@@ -1,12 +1,14 @@
 -- One row per trade key: the highest revision wins; at equal revision the later-loaded
 -- file wins (load ids grow in load order: file name order within a night, then nights).
 --
--- Incremental: a night recomputes only the keys it can have changed (macros/incremental_winners.sql).
+-- Incremental: a night recomputes only the keys it can have changed (macros/incremental_winners.sql);
+-- `dbt build --full-refresh` gives the same rows.
 {%- set key = ['year', 'reporter_iso3', 'partner_iso3', 'flow', 'hs_version', 'hs6'] %}
 {%- set columns = [
     'load_id', 'file_name', 'source_row', 'year', 'reporter_iso3', 'partner_iso3', 'flow', 'hs_version', 'hs6',
     'trade_value_usd', 'net_weight_kg', 'revision', 'is_world_aggregate'
 ] %}
+{#- Indexes: the key (the merge), load_id (stale winners), seen_through_load_id (the facts' reads). #}
 {{
     config(
         materialized='incremental',
@@ -14,11 +16,12 @@
         incremental_strategy='merge',
         merge_exclude_columns=key,
         on_schema_change='fail',
-        meta={'night_reads': {'records': 'stg_trade__trade_records'}},
-        post_hook=[
-            "{{ delete_stale_winners('trade') }}",
-            "{{ ensure_winner_indexes(['year', 'reporter_iso3', 'partner_iso3', 'flow', 'hs_version', 'hs6']) }}",
-        ]
+        indexes=[
+            {'columns': key, 'unique': True},
+            {'columns': ['load_id']},
+            {'columns': ['seen_through_load_id']},
+        ],
+        post_hook=["{{ delete_stale_winners('trade') }}"],
     )
 }}
 
@@ -26,7 +29,7 @@ with
 
 -- Not materialised: on a night several CTEs read it, each for a few rows (an index lookup).
 records as not materialized (
-    select * from {{ ref('stg_trade__trade_records') }}
+    select * from {{ ref('int_trade__current_records') }}
 ),
 
 {{ incremental_candidates('records', key, columns, 'trade') }}

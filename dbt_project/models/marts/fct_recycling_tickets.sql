@@ -1,25 +1,18 @@
 -- Incremental: a night takes only the winners rewritten since this table's watermark
 -- (macros/incremental_facts.sql); `dbt build --full-refresh` gives the same rows.
+-- depends_on: {{ ref('stg_audit__load_ledger') }}  (a superseded file, in the post-hook)
 {%- set key = ['park_id', 'ticket_no'] %}
-{%- set inputs_digest = fact_inputs_digest([ref('parks')]) %}
+{%- set inputs_digest = fact_inputs_digest(['parks']) %}
 {{
     config(
         materialized='incremental',
         unique_key=key,
         incremental_strategy='merge',
         merge_exclude_columns=key,
-        fillfactor=90,
         on_schema_change='fail',
-        meta={'night_reads': {'winners': 'int_recycling__winning_tickets', 'seeds': ['parks']}},
-        pre_hook=[
-            "{{ create_fact_watermarks() }}",
-        ],
         post_hook=[
-            "{{ delete_facts_without_live_winner(ref('int_recycling__winning_tickets'),"
-            ~ " ['park_id', 'ticket_no'], \"live.status <> 'VOID'\", 'recycling',"
-            ~ " fact_inputs_digest([ref('parks')])) }}",
-            "{{ record_fact_watermark(ref('int_recycling__winning_tickets'), fact_inputs_digest([ref('parks')])) }}",
-            "{{ forget_dropped_fact_watermarks() }}",
+            "{{ fact_deletions(ref('int_recycling__winning_tickets'), " ~ key | string ~ ", \"live.status <> 'VOID'\", 'recycling', ['parks']) }}",
+            "{{ record_fact_watermark(ref('int_recycling__winning_tickets'), ['parks']) }}",
         ],
     )
 }}
@@ -31,7 +24,7 @@ winners as (
     where
         status <> 'VOID'
     {% if is_incremental() -%}
-        and seen_through_load_id > {{ fact_watermark(ref('int_recycling__winning_tickets'), inputs_digest) }}
+        and seen_through_load_id > {{ fact_watermark(inputs_digest) }}
     {%- endif %}
 ),
 

@@ -1,26 +1,18 @@
 -- Incremental: a night takes only the winners rewritten since this table's watermark
 -- (macros/incremental_facts.sql); `dbt build --full-refresh` gives the same rows.
+-- depends_on: {{ ref('stg_audit__load_ledger') }}  (a superseded file, in the post-hook)
 {%- set key = ['year', 'reporter_iso3', 'partner_iso3', 'flow', 'hs_version', 'hs6'] %}
-{%- set inputs_digest = fact_inputs_digest([ref('hs_green_goods')]) %}
+{%- set inputs_digest = fact_inputs_digest(['hs_green_goods']) %}
 {{
     config(
         materialized='incremental',
         unique_key=key,
         incremental_strategy='merge',
         merge_exclude_columns=key,
-        fillfactor=90,
         on_schema_change='fail',
-        meta={'night_reads': {'winners': 'int_trade__winning_revisions', 'seeds': ['hs_green_goods']}},
-        pre_hook=[
-            "{{ create_fact_watermarks() }}",
-        ],
         post_hook=[
-            "{{ delete_facts_without_live_winner(ref('int_trade__winning_revisions'),"
-            ~ " ['year', 'reporter_iso3', 'partner_iso3', 'flow', 'hs_version', 'hs6'],"
-            ~ " 'not live.is_world_aggregate', 'trade', fact_inputs_digest([ref('hs_green_goods')])) }}",
-            "{{ record_fact_watermark(ref('int_trade__winning_revisions'),"
-            ~ " fact_inputs_digest([ref('hs_green_goods')])) }}",
-            "{{ forget_dropped_fact_watermarks() }}",
+            "{{ fact_deletions(ref('int_trade__winning_revisions'), " ~ key | string ~ ", 'not live.is_world_aggregate', 'trade', ['hs_green_goods']) }}",
+            "{{ record_fact_watermark(ref('int_trade__winning_revisions'), ['hs_green_goods']) }}",
         ],
     )
 }}
@@ -32,7 +24,7 @@ winners as (
     where
         not is_world_aggregate
     {% if is_incremental() -%}
-        and seen_through_load_id > {{ fact_watermark(ref('int_trade__winning_revisions'), inputs_digest) }}
+        and seen_through_load_id > {{ fact_watermark(inputs_digest) }}
     {%- endif %}
 ),
 

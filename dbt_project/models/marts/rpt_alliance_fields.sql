@@ -1,7 +1,7 @@
 with
 
 members as (
-    select * from {{ ref('stg_members__members') }}
+    select * from {{ ref('int_members__current_members') }}
 ),
 
 member_fields as (

@@ -1,27 +1,5 @@
 -- Green trade by reporting country and year; intra-SCO when the partner was an SCO member on
 -- 31 December of that year.
---
--- Incremental by year: a night recomputes only the years in which it rewrote a trade winner
--- (macros/incremental_aggregates.sql); `dbt build --full-refresh` gives the same rows.
--- depends_on: {{ ref('int_trade__winning_revisions') }}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        meta={'night_reads': {
-            'facts': 'fct_trade', 'winners': 'int_trade__winning_revisions', 'feed': 'trade', 'seeds': ['sco_states'],
-        }},
-        pre_hook=[
-            "{{ create_fact_watermarks() }}",
-            "{{ delete_recomputed_years() }}",
-        ],
-        post_hook=[
-            "{{ record_aggregate_watermark() }}",
-            "{{ forget_dropped_fact_watermarks() }}",
-        ],
-    )
-}}
 
 with
 
@@ -29,9 +7,6 @@ green_trade as (
     select * from {{ ref('fct_trade') }}
     where
         green_category is not null
-    {% if is_incremental() -%}
-        and year = any({{ recomputed_years() }})
-    {%- endif %}
 ),
 
 sco_members as (

@@ -1,17 +1,26 @@
 {#-
-    No two rows share these columns. A valid unique index on exactly these columns (with no
-    predicate or expression; a primary key is one) already proves it, and then the scan is
-    skipped: the condition is a constant the planner checks once, before reading the table.
-    For a view, `proved_by` names the relations it reads and the columns each is unique on
-    (macros/catalog_proofs.sql: enforced_through_view). Without a proof the model is scanned
-    and grouped.
+    No two rows share these columns. A valid unique index on exactly these columns (a primary
+    key is one) already proves it, and then the scan is skipped: the condition is a constant the
+    planner checks once, before reading the table. Without that proof the model is scanned.
 -#}
-{% test unique_combination(model, combination, proved_by=none) %}
-    {%- set proofs = [enforced_by_unique_index(model, combination)] %}
-    {%- if proved_by %}{% do proofs.append(enforced_through_view(model, proved_by)) %}{% endif %}
+{% test unique_combination(model, combination) %}
     select {{ combination | join(', ') }}
     from {{ model }}
-    where not ({{ proofs | join(' or ') }})
+    where not exists (
+        select 1
+        from pg_catalog.pg_index as proof
+        where
+            proof.indrelid = to_regclass('{{ model.include(database=False) }}')
+            and proof.indisunique
+            and proof.indisvalid
+            and proof.indpred is null
+            and proof.indexprs is null
+            and (
+                select array_agg(proof_column.attname::text order by proof_column.attname::text)
+                from pg_catalog.pg_attribute as proof_column
+                where proof_column.attrelid = proof.indrelid and proof_column.attnum = any(proof.indkey)
+            ) = array[{% for column in combination | sort %}'{{ column }}'{{ ", " if not loop.last }}{% endfor %}]::text[]
+    )
     group by {{ combination | join(', ') }}
     having count(*) > 1
 {% endtest %}

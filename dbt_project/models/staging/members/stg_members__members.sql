@@ -4,10 +4,6 @@ source as (
     select * from {{ source('raw', 'members') }}
 ),
 
-current_loads as (
-    {{ current_loads('members') }}
-),
-
 final as (
     select
         source.load_id,
@@ -26,7 +22,6 @@ final as (
         ) as fields,
         source.joined_on
     from source
-    inner join current_loads on source.load_id = current_loads.load_id
 )
 
 select * from final

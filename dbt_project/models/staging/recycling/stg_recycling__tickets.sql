@@ -4,10 +4,6 @@ source as (
     select * from {{ source('raw', 'recycling') }}
 ),
 
-current_loads as (
-    {{ current_loads('recycling') }}
-),
-
 final as (
     select
         source.load_id,
@@ -31,7 +27,6 @@ final as (
         source.destination_iso3,
         source.status
     from source
-    inner join current_loads on source.load_id = current_loads.load_id
 )
 
 select * from final

@@ -4,10 +4,6 @@ source as (
     select * from {{ source('raw', 'trade') }}
 ),
 
-current_loads as (
-    {{ current_loads('trade') }}
-),
-
 final as (
     select
         source.load_id,
@@ -24,7 +20,6 @@ final as (
         source.revision,
         source.partner_iso3 = 'WLD' as is_world_aggregate
     from source
-    inner join current_loads on source.load_id = current_loads.load_id
 )
 
 select * from final

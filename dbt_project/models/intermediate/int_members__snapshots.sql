@@ -1,9 +1,9 @@
--- One row per published members snapshot file: a snapshot with no valid rows still
--- says that nobody is a member on that date.
+-- One row per current members snapshot file: a snapshot with no valid rows still says
+-- that nobody is a member on that date.
 with
 
 ledger as (
-    select * from {{ source('audit', 'load_ledger') }}
+    select * from {{ ref('stg_audit__load_ledger') }}
     where feed = 'members' and status = 'loaded'
 ),
 
