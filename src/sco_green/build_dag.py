@@ -1,14 +1,12 @@
 """The build DAG: dbt through Cosmos over the freshly published raw tables, then publish.
 
 Scheduled on all three raw Assets (one build per night, after every feed published).
-Cosmos renders one task per dbt model that holds data (a table or an incremental table) from
-the precomputed manifest (``dbt_project/target/manifest.json``, written by
-``sco_green.dbt_runner.ensure_manifest``); each model task runs ``dbt build`` for
-that model, i.e. the model and its data and unit tests. The seeds (small reference
-tables) and the views are built, with their tests, in one ``seeds_and_views`` task before
-them: a dbt invocation costs about a second whatever it does, and rebuilding a view only
-replaces its definition. The incremental models do work in proportion to what the night
-brought, so a quiet night's tasks are quick rather than skipped.
+The seeds (small reference tables) and the views are built, with their tests, in one
+``seeds_and_views`` task; then one Cosmos ``dbt build`` task per feed (``dbt.trade``,
+``dbt.recycling``, ``dbt.members``: the feed's tagged tables with their data and unit tests).
+A dbt invocation costs about a second whatever it does, so tasks are per feed rather than per
+model. The incremental models do work in proportion to what the night brought, so a quiet
+night's tasks are quick rather than skipped.
 Marts are built into ``marts_build``; ``publish_marts`` swaps them in only when no task failed.
 A run with the param ``full_refresh`` passes ``--full-refresh`` to every dbt task: seeds and
 incremental tables are rebuilt from scratch, then tested and published the same way.
@@ -19,11 +17,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from airflow.sdk import DAG, Param, TriggerRule, dag, task
+from airflow.sdk import DAG, Param, TaskGroup, TriggerRule, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
-from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos import ProfileConfig
 from cosmos import settings as cosmos_settings
-from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from cosmos.constants import InvocationMode
 from cosmos.operators.local import DbtBuildLocalOperator
 
 from sco_green.alerts import night_kept, night_published
@@ -37,17 +35,19 @@ from sco_green.paths import dbt_project_dir
 
 DAG_ID = "build_warehouse"
 DBT_GROUP_ID = "dbt"
-# Built in one dbt invocation before the per-model tasks. A view selected here may read only
+# Built in one dbt invocation before the feeds' tasks. A view selected here may read only
 # sources, seeds and other views (tests/unit/test_dags.py checks the manifest): the tables it
 # would read are built after it.
 SEEDS_AND_VIEWS = ["resource_type:seed", "config.materialized:view"]
+# The dbt models are tagged with their feed (dbt_project.yml).
+FEED_TAGS = ("trade", "recycling", "members")
 
 
-def task_group_cache_dir(dag_id: str, group_id: str) -> Path | None:
-    """Where Cosmos keeps the partial-parse cache of a DbtTaskGroup (None: caching disabled)."""
+def dbt_cache_dir() -> Path | None:
+    """Cosmos's partial-parse cache shared by the build's dbt tasks (None: caching disabled)."""
     if not cosmos_settings.enable_cache:
         return None
-    return cosmos_settings.cache_dir / f"{dag_id}__{group_id}"
+    return cosmos_settings.cache_dir / f"{DAG_ID}__{DBT_GROUP_ID}"
 
 
 def build_warehouse_dag() -> DAG:
@@ -119,41 +119,30 @@ def build_warehouse_dag() -> DAG:
             "pre_execute": acquire_for_task,
             "post_execute": release_for_task,
         }
+        dbt_args |= {
+            "project_dir": project,
+            "profile_config": profile,
+            "invocation_mode": InvocationMode.DBT_RUNNER,
+            "install_deps": False,
+            "retries": 1,
+            # Without a cache dir a standalone Cosmos operator parses the whole project every night.
+            "cache_dir": dbt_cache_dir(),
+        }
         seeds_and_views = DbtBuildLocalOperator(
             task_id="seeds_and_views",
             doc_md="Every seed (reference table) and every view, with their tests, in one dbt invocation.",
-            project_dir=project,
-            profile_config=profile,
-            invocation_mode=InvocationMode.DBT_RUNNER,
             select=SEEDS_AND_VIEWS,
-            install_deps=False,
-            retries=1,
-            # A standalone Cosmos operator has no partial-parse cache of its own, so without
-            # this dbt parsed the whole project again every night (2-4 s); the task group's
-            # cache holds the same project, profile and vars.
-            cache_dir=task_group_cache_dir(DAG_ID, DBT_GROUP_ID),
             **dbt_args,
         )
-        dbt = DbtTaskGroup(
-            group_id=DBT_GROUP_ID,
-            project_config=ProjectConfig(
-                dbt_project_path=project,
-                manifest_path=project / "target" / "manifest.json",
-                project_name="sco_green",
-                install_dbt_deps=False,
-            ),
-            profile_config=profile,
-            execution_config=ExecutionConfig(
-                execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER
-            ),
-            render_config=RenderConfig(
-                load_method=LoadMode.DBT_MANIFEST,
-                test_behavior=TestBehavior.BUILD,
-                exclude=SEEDS_AND_VIEWS,
-            ),
-            operator_args=dbt_args,
-            default_args={"retries": 1},
-        )
+        with TaskGroup(group_id=DBT_GROUP_ID, tooltip="dbt build of each feed's tables into marts_build") as dbt:
+            for tag in FEED_TAGS:
+                DbtBuildLocalOperator(
+                    task_id=tag,
+                    doc_md=f"The {tag} feed's winner, fact and report tables, with their data and unit tests.",
+                    select=[f"tag:{tag}"],
+                    exclude=SEEDS_AND_VIEWS,
+                    **dbt_args,
+                )
 
         @task(outlets=[MARTS_ASSET], trigger_rule=TriggerRule.NONE_FAILED)
         def publish_marts(built_after: int) -> list[str]:

@@ -66,18 +66,26 @@ def _manifest_nodes() -> dict[str, dict]:
     return manifest["nodes"] | manifest["unit_tests"]
 
 
-def test_build_dag_has_one_task_per_table_model_after_a_single_seeds_and_views_task(bag: DagBag) -> None:
-    nodes = _manifest_nodes()
-    models = {n["name"]: n["config"]["materialized"] for n in nodes.values() if n["resource_type"] == "model"}
-    tables = {name for name, materialized in models.items() if materialized != "view"}
-    assert tables and len(tables) < len(models)
+def test_build_dag_has_one_dbt_task_per_feed_after_a_single_seeds_and_views_task(bag: DagBag) -> None:
     dag = bag.dags["build_warehouse"]
-    dbt_tasks = {t.task_id for t in dag.tasks if t.task_id.startswith("dbt.")}
-    assert dbt_tasks == {f"dbt.{name}_model_build" for name in tables}
+    dbt_tasks = {t.task_id: t for t in dag.tasks if t.task_id.startswith("dbt.")}
+    assert set(dbt_tasks) == {"dbt.trade", "dbt.recycling", "dbt.members"}
     first = dag.get_task("seeds_and_views")
     assert first.select == ["resource_type:seed", "config.materialized:view"]
-    roots = [t for t in dag.tasks if t.task_id.startswith("dbt.") and not t.upstream_task_ids - {"seeds_and_views"}]
-    assert roots and all(t.upstream_task_ids == {"seeds_and_views"} for t in roots)
+    for task_id, task in dbt_tasks.items():
+        assert task.select == [f"tag:{task_id.removeprefix('dbt.')}"] and task.exclude == first.select
+        assert task.upstream_task_ids == {"seeds_and_views"}
+
+
+def test_every_table_model_is_built_by_exactly_one_feed_task() -> None:
+    """A table model without its feed's tag would never be built; with two, built twice at once."""
+    from sco_green.build_dag import FEED_TAGS
+
+    models = [n for n in _manifest_nodes().values() if n["resource_type"] == "model"]
+    tables = [n for n in models if n["config"]["materialized"] != "view"]
+    assert len(tables) == 9  # two winner tables and seven marts
+    for node in tables:
+        assert len(set(node["tags"]) & set(FEED_TAGS)) == 1, node["name"]
 
 
 def test_views_and_tests_built_before_the_model_tasks_read_only_sources_seeds_and_views() -> None:
@@ -98,12 +106,11 @@ def test_views_and_tests_built_before_the_model_tasks_read_only_sources_seeds_an
             assert parent.startswith("source.") or parent in first, f"{uid} reads {parent}"
 
 
-def test_seeds_and_views_task_shares_the_dbt_task_groups_partial_parse_cache(bag: DagBag) -> None:
-    """Without the task group's cache the seeds_and_views task parses the whole project every night."""
+def test_the_build_dbt_tasks_share_one_partial_parse_cache(bag: DagBag) -> None:
+    """Without a cache dir a standalone Cosmos operator parses the whole project every night."""
     dag = bag.dags["build_warehouse"]
-    group_dirs = {t.cache_dir for t in dag.tasks if t.task_id.startswith("dbt.")}
-    assert len(group_dirs) == 1 and None not in group_dirs
-    assert dag.get_task("seeds_and_views").cache_dir == group_dirs.pop()
+    dirs = {t.cache_dir for t in dag.tasks if t.task_id == "seeds_and_views" or t.task_id.startswith("dbt.")}
+    assert len(dirs) == 1 and None not in dirs
 
 
 def test_every_dbt_task_of_the_build_takes_full_refresh_from_the_dags_param(bag: DagBag) -> None:

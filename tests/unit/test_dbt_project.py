@@ -24,14 +24,12 @@ def test_each_incremental_fact_digests_every_seed_it_joins() -> None:
     """A fact is taken again in full when its digest (its SQL and the seeds it joins) changes; a
     seed it joins but leaves out of the digest would change its rows unnoticed."""
     nodes = _nodes()
-    facts = [
-        n
-        for n in nodes.values()
-        if n["resource_type"] == "model" and n["name"].startswith("fct_") and n["config"]["materialized"] == "incremental"
-    ]
+    models = [n for n in nodes.values() if n["resource_type"] == "model"]
+    facts = [n for n in models if n["name"].startswith("fct_") and n["config"]["materialized"] == "incremental"]
     assert {n["name"] for n in facts} == {"fct_trade", "fct_recycling_tickets"}
     for node in facts:
-        joined = {nodes[p]["name"] for p in node["depends_on"]["nodes"] if nodes.get(p, {}).get("resource_type") == "seed"}
+        parents = [nodes[p] for p in node["depends_on"]["nodes"] if p in nodes]
+        joined = {p["name"] for p in parents if p["resource_type"] == "seed"}
         for digested in re.findall(r"fact_inputs_digest\(\[([^\]]*)\]\)", node["raw_code"]):
             assert set(re.findall(r"'(\w+)'", digested)) == joined, node["name"]
         for hooked in re.findall(r", \[('\w+'(?:, '\w+')*)\]\) \}\}", node["raw_code"]):

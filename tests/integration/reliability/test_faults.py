@@ -156,12 +156,10 @@ def test_failing_dbt_test_keeps_yesterdays_marts_records_the_failure_and_alerts(
     kinds = [
         (w["kind"], w["details"].get("task_id"), w["details"].get("marts_published")) for w in alert_receivers.webhooks
     ]
-    assert ("task_failed", "dbt.fct_trade_run", None) in kinds or any(
-        k == "task_failed" and "fct_trade" in (t or "") for k, t, _ in kinds
-    )
+    assert ("task_failed", "dbt.trade", None) in kinds  # the trade feed's dbt task
     assert kinds[-1] == ("night_finished", None, False)
     subjects = [m["Subject"] for m in alert_receivers.mails]
-    assert any("task failed" in s and "fct_trade" in s for s in subjects)
+    assert any("task failed" in s and "dbt.trade" in s for s in subjects)
     assert "marts kept" in subjects[-1]
     page = (var_dir() / "audit" / "index.html").read_text(encoding="utf-8")
     assert failed[0][0] in page and "未通过 fail" in page
