@@ -36,7 +36,7 @@ def build_ingest_dag(feed: str) -> DAG:
             url = warehouse.warehouse_url()
             with task_lock(f"ingest_{feed}.land"):
                 warehouse.bootstrap(url)
-                return pipeline.land(feed, inbox_from(context), url)
+                return [entry.as_xcom() for entry in pipeline.land(feed, inbox_from(context), url)]
 
         @task
         def validate_files(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -44,7 +44,8 @@ def build_ingest_dag(feed: str) -> DAG:
             from sco_green.cycle_lock import task_lock
 
             with task_lock(f"ingest_{feed}.validate"):
-                return pipeline.validate(entries, warehouse.warehouse_url())
+                landed = [pipeline.FileEntry.from_xcom(entry) for entry in entries]
+                return [entry.as_xcom() for entry in pipeline.validate(landed, warehouse.warehouse_url())]
 
         @task(outlets=[RAW_ASSETS[feed]])
         def publish_files(entries: list[dict[str, Any]]) -> dict[str, int]:
@@ -53,7 +54,8 @@ def build_ingest_dag(feed: str) -> DAG:
 
             context = get_current_context()
             with task_lock(f"ingest_{feed}.publish"):
-                return pipeline.publish(entries, warehouse.warehouse_url(), feed, logical_day(context))
+                validated = [pipeline.FileEntry.from_xcom(entry) for entry in entries]
+                return pipeline.publish(validated, warehouse.warehouse_url(), feed, logical_day(context))
 
         @task
         def update_data_docs(published: dict[str, int]) -> str:

@@ -1,7 +1,7 @@
 """The ingest of one feed as three stages: land, validate, publish (write-audit-publish).
 
-Each stage is what one Airflow task runs; they pass small JSON-able dicts (one per
-file) between them. The ledger row of a file is written in the same transaction as
+Each stage is what one Airflow task runs; they pass a ``FileEntry`` per file between them
+(as a dict through XCom). The ledger row of a file is written in the same transaction as
 the rows it describes, in ``publish``; a crash at any point before that leaves only
 landing tables, which the next run drops, and the file is loaded again exactly once.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,13 @@ from sco_green.checks import record_feed_check, record_gx_checks
 from sco_green.decode import FileFacts, inspect_file
 from sco_green.feeds import FEEDS, FeedSpec, feed
 from sco_green.landing import FileRejected, extras_as_json, land_file, landing_table, map_header, raw_keys
-from sco_green.validation import BLOCK_SHARE, fail_table, start_importing_validation, validate_landed
+from sco_green.validation import (
+    BLOCK_SHARE,
+    FileValidation,
+    fail_table,
+    start_importing_validation,
+    validate_landed,
+)
 from sco_green.warehouse import connect
 
 log = logging.getLogger(__name__)
@@ -38,6 +45,36 @@ LEDGER_LOCK = 7_322_011
 # A file modified less than this many seconds ago is left for the next cycle (0: only a file
 # seen changing while it is read is left). For inboxes filled by slow copies.
 SETTLE_ENV = "SCO_GREEN_SETTLE_SECONDS"
+
+
+@dataclass
+class FileEntry:
+    """One file's way through land, validate and publish: the ledger decision, where it landed,
+    and the validation result. Crosses task boundaries as a dict (``as_xcom``/``from_xcom``)."""
+
+    load_id: int
+    feed: str
+    file_name: str
+    sha256: str
+    size_bytes: int
+    encoding: str | None
+    path: str | None  # None: rejected for its name or path, never read
+    supersedes: list[int] = field(default_factory=list)
+    status: str | None = None  # None until decided: loaded, blocked, duplicate, rejected
+    reason: str | None = None
+    table: str | None = None  # the landing table, while there is one
+    rows_in: int | None = None
+    header: list[str] | None = None
+    extra_columns: list[str] = field(default_factory=list)
+    validation: FileValidation | None = None
+
+    def as_xcom(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_xcom(cls, data: dict[str, Any]) -> FileEntry:
+        validation = data.get("validation")
+        return cls(**{**data, "validation": FileValidation.from_dict(validation) if validation else None})
 
 
 def _is_feed_file(path: Path) -> bool:
@@ -111,7 +148,7 @@ def _left_for_next_cycle(path: Path, fact: FileFacts) -> str | None:
     return None
 
 
-def land(feed_name: str, inbox: str | Path, url: str) -> list[dict[str, Any]]:
+def land(feed_name: str, inbox: str | Path, url: str) -> list[FileEntry]:
     """Decide every new file against the ledger and land the loadable ones.
 
     A file being written (seen changing, or newer than the settle time) is left for the next
@@ -132,7 +169,7 @@ def land(feed_name: str, inbox: str | Path, url: str) -> list[dict[str, Any]]:
             continue
         facts[name], paths[name] = fact, path
         problems[name] = path_problem(path, inbox) or spec.name_problem(name)
-    entries: list[dict[str, Any]] = []
+    entries: list[FileEntry] = []
     with connect(url) as conn:
         with conn.transaction():
             _drop_stale_landing(conn, feed_name)
@@ -147,29 +184,23 @@ def land(feed_name: str, inbox: str | Path, url: str) -> list[dict[str, Any]]:
             fact = facts[decision.file_name]
             load_id = conn.execute("SELECT nextval('audit.load_id_seq')").fetchone()[0]
             conn.commit()
-            entry: dict[str, Any] = {
-                "load_id": load_id,
-                "feed": feed_name,
-                "file_name": decision.file_name,
-                "sha256": fact.sha256,
-                "size_bytes": fact.size_bytes,
-                "encoding": fact.encoding,
-                "path": None if problems[decision.file_name] else str(paths[decision.file_name]),
-                "supersedes": list(decision.supersedes),
-                "status": None,
-                "reason": None,
-                "table": None,
-                "rows_in": None,
-                "header": None,
-                "extra_columns": [],
-            }
+            entry = FileEntry(
+                load_id=load_id,
+                feed=feed_name,
+                file_name=decision.file_name,
+                sha256=fact.sha256,
+                size_bytes=fact.size_bytes,
+                encoding=fact.encoding,
+                path=None if problems[decision.file_name] else str(paths[decision.file_name]),
+                supersedes=list(decision.supersedes),
+            )
             if decision.action is ledger.Action.DUPLICATE:
-                entry.update(status="duplicate", reason=f"same bytes as {decision.duplicate_of}")
+                entry.status, entry.reason = "duplicate", f"same bytes as {decision.duplicate_of}"
             elif problems[decision.file_name]:
-                entry.update(status="rejected", reason=problems[decision.file_name])
+                entry.status, entry.reason = "rejected", problems[decision.file_name]
             elif fact.encoding is None:
-                entry.update(status="rejected", reason=f"encoding: {fact.problem}")
-            if entry["status"] is not None:  # decided without landing
+                entry.status, entry.reason = "rejected", f"encoding: {fact.problem}"
+            if entry.status is not None:  # decided without landing
                 entries.append(entry)
                 continue
             table = landing_table(feed_name, load_id)
@@ -185,8 +216,8 @@ def land(feed_name: str, inbox: str | Path, url: str) -> list[dict[str, Any]]:
                 if changed_since(path, fact):
                     log.warning("%s/%s is left for the next cycle: it changed while it was landed", *entry_id(entry))
                     continue
-                entry["status"] = "rejected"
-                entry["reason"] = str(exc)
+                entry.status = "rejected"
+                entry.reason = str(exc)
                 entries.append(entry)
                 continue
             except (FileChanged, RuntimeError) as exc:
@@ -207,12 +238,8 @@ def land(feed_name: str, inbox: str | Path, url: str) -> list[dict[str, Any]]:
                 landed.rows_in / elapsed,
                 fact.encoding,
             )
-            entry.update(
-                table=table,
-                rows_in=landed.rows_in,
-                header=landed.header,
-                extra_columns=landed.extra_columns,
-            )
+            entry.table, entry.rows_in = table, landed.rows_in
+            entry.header, entry.extra_columns = landed.header, landed.extra_columns
     return entries
 
 
@@ -228,11 +255,11 @@ def changed_since(path: Path, fact: FileFacts) -> bool:
     return (now.st_size, now.st_mtime_ns) != (fact.size_bytes, fact.mtime_ns)
 
 
-def entry_id(entry: dict[str, Any]) -> tuple[str, str]:
-    return entry["feed"], entry["file_name"]
+def entry_id(entry: FileEntry) -> tuple[str, str]:
+    return entry.feed, entry.file_name
 
 
-def _ensure_landed(entry: dict[str, Any], url: str) -> None:
+def _ensure_landed(entry: FileEntry, url: str) -> None:
     """Make sure the landing table still holds the file, re-landing it when it does not.
 
     Landing tables are unlogged: a warehouse that crashed and restarted between the land and
@@ -240,60 +267,60 @@ def _ensure_landed(entry: dict[str, Any], url: str) -> None:
     still in the inbox, so the retrying task lands it again, into the same table, after
     checking that its bytes are the ones the ledger decision was made on.
     """
-    table = entry["table"]
+    table = entry.table
     landing = sql.Identifier(*table.split("."))
     with connect(url) as conn:
         present = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()[0]
         if present:
             rows = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(landing)).fetchone()[0]
-            if rows == entry["rows_in"]:
+            if rows == entry.rows_in:
                 return
-        path = Path(entry["path"])
+        path = Path(entry.path)
         fact = inspect_file(path)
-        if fact.sha256 != entry["sha256"]:
-            raise RuntimeError(f"{entry['file_name']}: landing table lost and the file changed since; rerun the DAG")
+        if fact.sha256 != entry.sha256:
+            raise RuntimeError(f"{entry.file_name}: landing table lost and the file changed since; rerun the DAG")
         log.warning("%s: landing table %s lost (warehouse restart?): landing the file again", path.name, table)
         with conn.transaction():
             if present:
                 conn.execute(sql.SQL("DROP TABLE {}").format(landing))
-            landed = land_file(conn, feed(entry["feed"]), path, entry["encoding"], table)
-        if landed.rows_in != entry["rows_in"]:
-            raise RuntimeError(f"{entry['file_name']}: re-landed {landed.rows_in} rows, not {entry['rows_in']}")
+            landed = land_file(conn, feed(entry.feed), path, entry.encoding, table)
+        if landed.rows_in != entry.rows_in:
+            raise RuntimeError(f"{entry.file_name}: re-landed {landed.rows_in} rows, not {entry.rows_in}")
 
 
-def _ensure_validated(entry: dict[str, Any], url: str) -> None:
+def _ensure_validated(entry: FileEntry, url: str) -> None:
     """Before publishing: the landing and failure tables are still there (another cycle's land
     may have dropped them as stale, or the warehouse restarted); if not, land and validate the
     file again from the same bytes."""
-    if entry["table"] is None:
+    if entry.table is None:
         return
     with connect(url) as conn:
         present = conn.execute(
             "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
-            (entry["table"], fail_table(entry["table"])),
+            (entry.table, fail_table(entry.table)),
         ).fetchone()[0]
     if not present:
         validate([entry], url)
 
 
-def validate(entries: list[dict[str, Any]], url: str) -> list[dict[str, Any]]:
+def validate(entries: list[FileEntry], url: str) -> list[FileEntry]:
     """Run the feed suite on every landed file; decide loaded or blocked."""
     for entry in entries:
-        if entry["table"] is None:
+        if entry.table is None:
             continue
         _ensure_landed(entry, url)
-        result = validate_landed(url, entry["feed"], entry["file_name"], entry["table"])
-        entry["validation"] = result.as_dict()
-        rows_in = entry["rows_in"]
+        result = validate_landed(url, entry.feed, entry.file_name, entry.table)
+        entry.validation = result
+        rows_in = entry.rows_in
         share = result.rows_failed / rows_in if rows_in else 0.0
         if share > BLOCK_SHARE:
-            entry["status"] = "blocked"
-            entry["reason"] = (
+            entry.status = "blocked"
+            entry.reason = (
                 f"blocked: {result.rows_failed} of {rows_in} rows ({share:.1%}) break block rules, "
                 f"more than {BLOCK_SHARE:.0%}"
             )
         else:
-            entry["status"] = "loaded"
+            entry.status = "loaded"
     return entries
 
 
@@ -321,7 +348,7 @@ def _raw_json(header: list[str], spec: FeedSpec) -> sql.Composable:
 
 
 def _insert_raw(
-    conn: psycopg.Connection, spec: FeedSpec, entry: dict[str, Any], landing: sql.Identifier, failures: sql.Identifier
+    conn: psycopg.Connection, spec: FeedSpec, entry: FileEntry, landing: sql.Identifier, failures: sql.Identifier
 ) -> int:
     """Copy the file's rows that broke no block rule into the raw table, typed; returns the count."""
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in spec.column_names)
@@ -334,8 +361,8 @@ def _insert_raw(
         ).format(
             raw=sql.Identifier("raw", spec.name),
             cols=cols,
-            load_id=sql.Literal(entry["load_id"]),
-            file=sql.Literal(entry["file_name"]),
+            load_id=sql.Literal(entry.load_id),
+            file=sql.Literal(entry.file_name),
             casts=casts,
             landing=landing,
             failures=failures,
@@ -361,141 +388,173 @@ def _supersede(conn: psycopg.Connection, spec: FeedSpec, load_id: int, older: li
     conn.execute(sql.SQL("DELETE FROM {} WHERE load_id = ANY(%s)").format(sql.Identifier("raw", spec.name)), (older,))
 
 
-def _drop_work_tables(conn: psycopg.Connection, entry: dict[str, Any]) -> None:
-    if entry["table"] is not None:
-        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(*entry["table"].split("."))))
-        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(*fail_table(entry["table"]).split("."))))
+def _drop_work_tables(conn: psycopg.Connection, entry: FileEntry) -> None:
+    if entry.table is not None:
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(*entry.table.split("."))))
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(*fail_table(entry.table).split("."))))
 
 
-def recheck_decision(conn: psycopg.Connection, entry: dict[str, Any]) -> bool:
+def recheck_decision(conn: psycopg.Connection, entry: FileEntry) -> bool:
     """Decide the file against the ledger again, inside the publish transaction and under the
     feed's ledger lock; False when another cycle loaded it since it was landed (nothing to publish).
 
     The land task's decision may be hours old under a scheduler, and another cycle may have
     published the same file, the same bytes under another name, or another version of the name.
     """
-    conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (LEDGER_LOCK, entry["feed"]))
-    rejected = frozenset([entry["file_name"]]) if entry["status"] == "rejected" else frozenset()
-    [decision] = ledger.decide([(entry["file_name"], entry["sha256"])], ledger.history(conn, entry["feed"]), rejected)
+    conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (LEDGER_LOCK, entry.feed))
+    rejected = frozenset([entry.file_name]) if entry.status == "rejected" else frozenset()
+    [decision] = ledger.decide([(entry.file_name, entry.sha256)], ledger.history(conn, entry.feed), rejected)
     if decision.action is ledger.Action.SKIP:
-        log.warning(
-            "%s/%s was loaded by another cycle meanwhile: not published again", entry["feed"], entry["file_name"]
-        )
+        log.warning("%s/%s was loaded by another cycle meanwhile: not published again", entry.feed, entry.file_name)
         return False
-    if decision.action is ledger.Action.DUPLICATE and entry["status"] != "duplicate":
-        entry.update(status="duplicate", reason=f"same bytes as {decision.duplicate_of}", validation=None)
+    if decision.action is ledger.Action.DUPLICATE and entry.status != "duplicate":
+        entry.status, entry.reason = "duplicate", f"same bytes as {decision.duplicate_of}"
+        entry.validation = None
         _drop_work_tables(conn, entry)
-        entry["table"] = None
-    entry["supersedes"] = list(decision.supersedes)
+        entry.table = None
+    entry.supersedes = list(decision.supersedes)
     return True
 
 
-def _publish_one(conn: psycopg.Connection, entry: dict[str, Any]) -> None:
-    spec = feed(entry["feed"])
-    validation = entry.get("validation")
-    table = entry["table"]
-    rows_quarantined = validation["rows_failed"] if validation else 0
-    status = entry["status"]
-    rows_loaded = 0
-    if status == "loaded":
-        rows_loaded = entry["rows_in"] - rows_quarantined
-    reason = entry["reason"]
+def _publish_one(conn: psycopg.Connection, entry: FileEntry) -> None:
+    """The file's ledger row, quarantine, raw rows and validation results, in the caller's transaction."""
+    spec = feed(entry.feed)
+    if entry.supersedes and entry.status != "duplicate":
+        _supersede(conn, spec, entry.load_id, entry.supersedes)
+    _insert_ledger_row(conn, entry)
+    if entry.table is not None and entry.validation is not None:
+        landing = sql.Identifier(*entry.table.split("."))
+        failures = sql.Identifier(*entry.validation.fail_table.split("."))
+        _quarantine_failing_rows(conn, spec, entry, landing, failures)
+        if entry.status == "loaded":
+            _publish_valid_rows(conn, spec, entry, landing, failures)
+        _record_validation_results(conn, entry)
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(landing, failures))
+    if entry.extra_columns:
+        _record_extra_columns(conn, entry)
+    record_gx_checks(conn, entry.load_id)
+
+
+def _rows_quarantined(entry: FileEntry) -> int:
+    return entry.validation.rows_failed if entry.validation else 0
+
+
+def _rows_loaded(entry: FileEntry) -> int:
+    return (entry.rows_in or 0) - _rows_quarantined(entry) if entry.status == "loaded" else 0
+
+
+def _ledger_reason(entry: FileEntry) -> str | None:
+    """The decision's reason, followed by the file's warnings (extra columns, warn rules that fired)."""
     warnings = []
-    if entry["extra_columns"]:
-        warnings.append("extra columns ignored: " + _listed(entry["extra_columns"]))
-    if validation:
+    if entry.extra_columns:
+        warnings.append("extra columns ignored: " + _listed(entry.extra_columns))
+    if entry.validation:
         warnings += [
-            f"{o['rule_id']}: {o['unexpected_count']} rows"
-            for o in validation["outcomes"]
-            if o["severity"] == "warn" and o["unexpected_count"]
+            f"{o.rule_id}: {o.unexpected_count} rows"
+            for o in entry.validation.outcomes
+            if o.severity == "warn" and o.unexpected_count
         ]
-    if warnings:
-        reason = "; ".join([reason, *warnings] if reason else ["warnings: " + "; ".join(warnings)])
-    if entry["supersedes"] and status != "duplicate":
-        _supersede(conn, spec, entry["load_id"], entry["supersedes"])
+    if not warnings:
+        return entry.reason
+    return "; ".join([entry.reason, *warnings] if entry.reason else ["warnings: " + "; ".join(warnings)])
+
+
+def _insert_ledger_row(conn: psycopg.Connection, entry: FileEntry) -> None:
     conn.execute(
         "INSERT INTO audit.load_ledger (load_id, feed, file_name, sha256, size_bytes, encoding, rows_in,"
         " rows_loaded, rows_quarantined, status, reason) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
         (
-            entry["load_id"],
-            entry["feed"],
-            entry["file_name"],
-            entry["sha256"],
-            entry["size_bytes"],
-            entry["encoding"],
-            entry["rows_in"],
-            rows_loaded,
-            rows_quarantined,
-            status,
-            reason,
+            entry.load_id,
+            entry.feed,
+            entry.file_name,
+            entry.sha256,
+            entry.size_bytes,
+            entry.encoding,
+            entry.rows_in,
+            _rows_loaded(entry),
+            _rows_quarantined(entry),
+            entry.status,
+            _ledger_reason(entry),
         ),
     )
-    if table is not None:
-        schema, name = table.split(".")
-        landing = sql.Identifier(schema, name)
-        fail_schema, fail_name = validation["fail_table"].split(".")
-        failures = sql.Identifier(fail_schema, fail_name)
-        conn.execute(
-            sql.SQL(
-                "INSERT INTO audit.quarantine (load_id, feed, file_name, row_number, rules, raw) "
-                "SELECT {load_id}, {feed}, {file}, l.source_row, f.rules, {raw} FROM {landing} AS l "
-                "JOIN (SELECT source_row, array_agg(DISTINCT rule_id ORDER BY rule_id) AS rules "
-                "FROM {failures} GROUP BY source_row) AS f ON f.source_row = l.source_row"
-            ).format(
-                load_id=sql.Literal(entry["load_id"]),
-                feed=sql.Literal(entry["feed"]),
-                file=sql.Literal(entry["file_name"]),
-                raw=_raw_json(entry["header"], spec),
-                landing=landing,
-                failures=failures,
-            )
+
+
+def _quarantine_failing_rows(
+    conn: psycopg.Connection, spec: FeedSpec, entry: FileEntry, landing: sql.Identifier, failures: sql.Identifier
+) -> None:
+    """Every row breaking a rule, with all the rules it breaks and its original cells."""
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO audit.quarantine (load_id, feed, file_name, row_number, rules, raw) "
+            "SELECT {load_id}, {feed}, {file}, l.source_row, f.rules, {raw} FROM {landing} AS l "
+            "JOIN (SELECT source_row, array_agg(DISTINCT rule_id ORDER BY rule_id) AS rules "
+            "FROM {failures} GROUP BY source_row) AS f ON f.source_row = l.source_row"
+        ).format(
+            load_id=sql.Literal(entry.load_id),
+            feed=sql.Literal(entry.feed),
+            file=sql.Literal(entry.file_name),
+            raw=_raw_json(entry.header or [], spec),
+            landing=landing,
+            failures=failures,
         )
-        if status == "loaded":
-            rows_now = conn.execute(
-                "SELECT coalesce(sum(rows_loaded), 0) FROM audit.load_ledger"
-                " WHERE feed = %s AND status = 'loaded' AND load_id <> %s",
-                (spec.name, entry["load_id"]),
-            ).fetchone()[0]
-            with indexes_built_after(conn, "raw", spec.name, worth_deferring(rows_now, rows_loaded)):
-                inserted = _insert_raw(conn, spec, entry, landing, failures)
-            if inserted != rows_loaded:
-                raise RuntimeError(f"{entry['file_name']}: published {inserted} rows, expected {rows_loaded}")
-        for outcome in validation["outcomes"]:
-            conn.execute(
-                "INSERT INTO audit.validation_results (load_id, suite, expectation, severity, success,"
-                " unexpected_count, observed) VALUES (%s,%s,%s,%s,%s,%s,%s)",
-                (
-                    entry["load_id"],
-                    validation["suite"],
-                    outcome["expectation"],
-                    outcome["severity"],
-                    outcome["success"],
-                    outcome["unexpected_count"],
-                    Jsonb(
-                        {
-                            "rule_id": outcome["rule_id"],
-                            "unexpected_count": outcome["unexpected_count"],
-                            "element_count": entry["rows_in"],
-                        }
-                    ),
-                ),
-            )
-        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(landing, failures))
-    if entry["extra_columns"]:
+    )
+
+
+def _publish_valid_rows(
+    conn: psycopg.Connection, spec: FeedSpec, entry: FileEntry, landing: sql.Identifier, failures: sql.Identifier
+) -> None:
+    """The rows breaking no block rule into raw.<feed>; a load as large as what raw holds builds
+    the indexes after it (``bulk_indexes``)."""
+    rows_loaded = _rows_loaded(entry)
+    rows_now = conn.execute(
+        "SELECT coalesce(sum(rows_loaded), 0) FROM audit.load_ledger"
+        " WHERE feed = %s AND status = 'loaded' AND load_id <> %s",
+        (spec.name, entry.load_id),
+    ).fetchone()[0]
+    with indexes_built_after(conn, "raw", spec.name, worth_deferring(rows_now, rows_loaded)):
+        inserted = _insert_raw(conn, spec, entry, landing, failures)
+    if inserted != rows_loaded:
+        raise RuntimeError(f"{entry.file_name}: published {inserted} rows, expected {rows_loaded}")
+
+
+def _record_validation_results(conn: psycopg.Connection, entry: FileEntry) -> None:
+    assert entry.validation is not None
+    for outcome in entry.validation.outcomes:
         conn.execute(
             "INSERT INTO audit.validation_results (load_id, suite, expectation, severity, success,"
-            " unexpected_count, observed) VALUES (%s, %s, %s, 'warn', false, 0, %s)",
+            " unexpected_count, observed) VALUES (%s,%s,%s,%s,%s,%s,%s)",
             (
-                entry["load_id"],
-                f"{entry['feed']}_file",
-                "extra_columns: the header has only the contract's columns",
-                Jsonb({"rule_id": "extra_columns", "extra_columns": entry["extra_columns"]}),
+                entry.load_id,
+                entry.validation.suite,
+                outcome.expectation,
+                outcome.severity,
+                outcome.success,
+                outcome.unexpected_count,
+                Jsonb(
+                    {
+                        "rule_id": outcome.rule_id,
+                        "unexpected_count": outcome.unexpected_count,
+                        "element_count": entry.rows_in,
+                    }
+                ),
             ),
         )
-    record_gx_checks(conn, entry["load_id"])
 
 
-def publish(entries: list[dict[str, Any]], url: str, feed_name: str, logical: date) -> dict[str, int]:
+def _record_extra_columns(conn: psycopg.Connection, entry: FileEntry) -> None:
+    conn.execute(
+        "INSERT INTO audit.validation_results (load_id, suite, expectation, severity, success,"
+        " unexpected_count, observed) VALUES (%s, %s, %s, 'warn', false, 0, %s)",
+        (
+            entry.load_id,
+            f"{entry.feed}_file",
+            "extra_columns: the header has only the contract's columns",
+            Jsonb({"rule_id": "extra_columns", "extra_columns": entry.extra_columns}),
+        ),
+    )
+
+
+def publish(entries: list[FileEntry], url: str, feed_name: str, logical: date) -> dict[str, int]:
     """Publish every file in its own transaction, then record the feed's freshness."""
     summary: dict[str, int] = {}
     with connect(url) as conn:
@@ -507,8 +566,8 @@ def publish(entries: list[dict[str, Any]], url: str, feed_name: str, logical: da
                     summary["skipped"] = summary.get("skipped", 0) + 1
                     continue
                 _publish_one(conn, entry)
-            summary[entry["status"]] = summary.get(entry["status"], 0) + 1
-            log.info("%s/%s: %s %s", feed_name, entry["file_name"], entry["status"], entry["reason"] or "")
+            summary[entry.status] = summary.get(entry.status, 0) + 1
+            log.info("%s/%s: %s %s", feed_name, entry.file_name, entry.status, entry.reason or "")
         with conn.transaction():
             _record_freshness(conn, feed_name, logical, len(entries))
     return summary
@@ -564,7 +623,7 @@ def _stale_warning(conn: psycopg.Connection, feed_name: str, logical: date, new_
     return True
 
 
-def ingest_feed(feed_name: str, inbox: str | Path, url: str, logical: date) -> list[dict[str, Any]]:
+def ingest_feed(feed_name: str, inbox: str | Path, url: str, logical: date) -> list[FileEntry]:
     """The three stages of one feed's DAG in sequence (benchmarks and tests outside Airflow)."""
     entries = validate(land(feed_name, inbox, url), url)
     publish(entries, url, feed_name, logical)

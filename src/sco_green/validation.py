@@ -58,6 +58,10 @@ class FileValidation:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FileValidation:
+        return cls(**{**data, "outcomes": [ExpectationOutcome(**o) for o in data["outcomes"]]})
+
 
 def fail_table(landing: str) -> str:
     return landing + "_fail"

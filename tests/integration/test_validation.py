@@ -277,7 +277,7 @@ def test_landing_a_file_imports_great_expectations_meanwhile_and_a_land_only_pro
         "url, inbox = sys.argv[1:3]\n"
         "warehouse.bootstrap(url)\n"
         "entries = pipeline.land('trade', inbox, url)\n"
-        "print(entries[0]['rows_in'], validation._warming.name)\n"
+        "print(entries[0].rows_in, validation._warming.name)\n"
         "suites = lambda: getattr(sys.modules.get('expectations.suites'), 'configure_suite', None) is not None\n"
         "atexit.register(lambda: print('imported at exit:', suites(), flush=True))\n"
     )
