@@ -16,16 +16,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import psycopg
 
 from expectations.feed_rules import rules_for
 from sco_green.feeds import FEEDS
 from sco_green.paths import var_dir
+from sco_green.rendering import render_template
 
 ROWS_SHOWN_PER_RULE = 20
 RECENT_FILES = 50
-TEMPLATES = Path(__file__).parent / "templates"
 
 STATUS_ZH = {
     "loaded": "已加载",
@@ -159,10 +158,7 @@ def collect(conn: psycopg.Connection, load_ids: list[int] | None = None) -> Audi
 
 
 def render(page: AuditPage) -> str:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
-    )
-    return env.get_template("audit.html.j2").render(page=page, shown=ROWS_SHOWN_PER_RULE)
+    return render_template("audit.html.j2", page=page, shown=ROWS_SHOWN_PER_RULE)
 
 
 def write_audit_page(out_dir: Path | None = None, url: str | None = None) -> Path:

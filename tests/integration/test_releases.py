@@ -52,7 +52,7 @@ def test_a_published_figure_is_traced_and_its_later_change_recorded_with_the_loa
         )
         kaz_before = conn.execute(EXPORTS, ("KAZ",)).fetchone()[0]
     assert hashlib.sha256(first_html.encode("utf-8")).hexdigest() == digest
-    shown = set(re.findall(r"data-figure-id='([^']+)'", first_html))
+    shown = set(re.findall(r'data-figure-id="([^"]+)"', first_html))
     assert shown and shown <= set(published)
     assert published["trade.exports_usd.KAZ.2025"] == kaz_before
 
