@@ -3,7 +3,9 @@
 ``load [--scale large] [--feeds trade,recycling]``: load throughput side by side, for each
 feed's generated files (large: the 5.09M-record trade file; the two 500,000-ticket files).
 
-(a) bare ``psql \\copy`` into an unindexed table of the same columns: the physical limit;
+(a) bare ``psql \\copy`` into an unindexed table of the same columns, all text: the physical limit;
+(a2) ``psql \\copy`` into a logged table with raw.<feed>'s column types and primary key: the
+    least any durable, typed load of the feed costs (the files measured hold valid rows only);
 (b) this project's ingest of the same file: land only (decode + COPY), and the full path
     (land, validate with GX in SQL, publish), with the peak RSS of each;
 (c) dlt loading the same CSV into PostgreSQL (its default path: a resource of row batches);
@@ -45,6 +47,7 @@ from sco_green.generate import generate
 
 RESULTS = Path(__file__).parent / "results"
 COPY_LABEL = "psql \\copy (a)"
+TYPED_LABEL = "typed keyed \\copy (a2)"
 
 
 @contextlib.contextmanager
@@ -70,6 +73,30 @@ def _psql_copy(url: str, feed_name: str, paths: list[Path]) -> float:
             header = ", ".join(c.strip().lower() for c in next(csv.reader(handle)))
         subprocess.run(
             ["psql", url, "-q", "-c", f"\\copy bench_copy ({header}) FROM '{path}' WITH (FORMAT csv, HEADER true)"],
+            check=True,
+        )
+    return time.perf_counter() - started
+
+
+def _typed_copy(url: str, feed_name: str, paths: list[Path]) -> float:
+    """(a2): each file's records into a table like raw.<feed> (its types, NOT NULLs and primary
+    key, logged), the key's load id and row number given by defaults."""
+    from sco_green.warehouse import bootstrap
+
+    bootstrap(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE bench_typed (LIKE raw.{feed_name} INCLUDING ALL)")
+        conn.execute("CREATE SEQUENCE bench_typed_row")
+        conn.execute(
+            "ALTER TABLE bench_typed ALTER load_id SET DEFAULT 1, ALTER file_name SET DEFAULT 'bench.csv',"
+            " ALTER source_row SET DEFAULT nextval('bench_typed_row')"
+        )
+    started = time.perf_counter()
+    for path in paths:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            header = ", ".join(c.strip().lower() for c in next(csv.reader(handle)))
+        subprocess.run(
+            ["psql", url, "-q", "-c", f"\\copy bench_typed ({header}) FROM '{path}' WITH (FORMAT csv, HEADER true)"],
             check=True,
         )
     return time.perf_counter() - started
@@ -208,19 +235,26 @@ def _load_feed(feed_name: str, inbox: Path, server: str, peers: tuple[str, ...],
         "rows": rows,
         "bytes": sum(p.stat().st_size for p in paths),
     }
-    runs: dict[str, list[dict[str, float]]] = {"psql_copy": [], "project_land": [], "project_full": []}
+    paths_measured = ("psql_copy", "typed_copy", "project_land", "project_full")
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in paths_measured}
     for _ in range(repeat):
         with _fresh_database(server) as url:
             runs["psql_copy"].append({"seconds": _psql_copy(url, feed_name, paths)})
+        with _fresh_database(server) as url:
+            runs["typed_copy"].append({"seconds": _typed_copy(url, feed_name, paths)})
         for stage in ("land", "full"):
             with _fresh_database(server) as url:
                 runs[f"project_{stage}"].append(_child(stage, url, inbox, feed_name))
-    results["psql_copy"] = median_run(runs["psql_copy"])
-    results["psql_copy"]["rows_per_s"] = rows / results["psql_copy"]["seconds"]
+    for limit in ("psql_copy", "typed_copy"):
+        results[limit] = median_run(runs[limit])
+        results[limit]["rows_per_s"] = rows / results[limit]["seconds"]
+    typed = results["typed_copy"]
+    typed["ratio_vs_psql_copy"] = typed["rows_per_s"] / results["psql_copy"]["rows_per_s"]
     for stage in ("land", "full"):
         measured = median_run(runs[f"project_{stage}"])
         measured["rows_per_s"] = measured["rows"] / measured["seconds"]
         measured["ratio_vs_psql_copy"] = measured["rows_per_s"] / results["psql_copy"]["rows_per_s"]
+        measured["ratio_vs_typed_copy"] = measured["rows_per_s"] / results["typed_copy"]["rows_per_s"]
         results[f"project_{stage}"] = measured
     for name in peers:
         with _fresh_database(server) as url:
@@ -320,23 +354,26 @@ def _print_load(feed_name: str, results: dict[str, object]) -> None:
     print(
         f"\n{feed_name}: {', '.join(results['files'])} ({results['rows']:,} rows, {results['bytes'] / 2**20:.0f} MiB)"
     )
-    print(f"{'path':<28}{'seconds':>10}{'rows/s':>14}{'vs psql':>10}{'peak RSS MiB':>14}")
-    print(
-        f"{COPY_LABEL:<28}{results['psql_copy']['seconds']:>10.1f}{results['psql_copy']['rows_per_s']:>14,.0f}"
-        f"{1.0:>10.2f}{'-':>14}{_spread(results['psql_copy'])}"
-    )
+    print(f"{'path':<28}{'seconds':>10}{'rows/s':>14}{'vs (a)':>10}{'vs (a2)':>10}{'peak RSS MiB':>14}")
+    for limit, label in (("psql_copy", COPY_LABEL), ("typed_copy", TYPED_LABEL)):
+        m = results[limit]
+        typed = m["rows_per_s"] / results["typed_copy"]["rows_per_s"]
+        ratio = m["rows_per_s"] / results["psql_copy"]["rows_per_s"]
+        print(
+            f"{label:<28}{m['seconds']:>10.1f}{m['rows_per_s']:>14,.0f}{ratio:>10.2f}{typed:>10.2f}{'-':>14}{_spread(m)}"
+        )
     for stage, label in (("land", "project land (decode+COPY)"), ("full", "project ingest (b)")):
         m = results[f"project_{stage}"]
         print(
             f"{label:<28}{m['seconds']:>10.1f}{m['rows_per_s']:>14,.0f}{m['ratio_vs_psql_copy']:>10.2f}"
-            f"{m['peak_rss_mib']:>14.0f}{_spread(m)}"
+            f"{m['ratio_vs_typed_copy']:>10.2f}{m['peak_rss_mib']:>14.0f}{_spread(m)}"
         )
     for name, label in (("dlt", "dlt (c)"), ("pandas", "pandas to_sql multi (d)")):
         m = results.get(f"peer_{name}")
         if m:
             print(
                 f"{label:<28}{m['seconds']:>10.1f}{m['rows_per_s']:>14,.0f}{m['ratio_vs_psql_copy']:>10.2f}"
-                f"{m['peak_rss_mib']:>14.0f}   project ingest is {m['project_ingest_speedup']:.2f}x this"
+                f"{'':>10}{m['peak_rss_mib']:>14.0f}   project ingest is {m['project_ingest_speedup']:.2f}x this"
             )
 
 
