@@ -63,19 +63,24 @@ def _fresh_database(server: str) -> Iterator[str]:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def _psql_copy(url: str, feed_name: str, paths: list[Path]) -> float:
-    with psycopg.connect(url, autocommit=True) as conn:
-        cols = ", ".join(f"{c} text" for c in feed(feed_name).column_names)
-        conn.execute(f"DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy ({cols})")
+def _psql_copy_files(url: str, table: str, paths: list[Path]) -> float:
+    """Seconds for psql's \\copy of each file into ``table``, by the file's header."""
     started = time.perf_counter()
     for path in paths:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             header = ", ".join(c.strip().lower() for c in next(csv.reader(handle)))
         subprocess.run(
-            ["psql", url, "-q", "-c", f"\\copy bench_copy ({header}) FROM '{path}' WITH (FORMAT csv, HEADER true)"],
+            ["psql", url, "-q", "-c", f"\\copy {table} ({header}) FROM '{path}' WITH (FORMAT csv, HEADER true)"],
             check=True,
         )
     return time.perf_counter() - started
+
+
+def _psql_copy(url: str, feed_name: str, paths: list[Path]) -> float:
+    with psycopg.connect(url, autocommit=True) as conn:
+        cols = ", ".join(f"{c} text" for c in feed(feed_name).column_names)
+        conn.execute(f"DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy ({cols})")
+    return _psql_copy_files(url, "bench_copy", paths)
 
 
 def _typed_copy(url: str, feed_name: str, paths: list[Path]) -> float:
@@ -91,15 +96,7 @@ def _typed_copy(url: str, feed_name: str, paths: list[Path]) -> float:
             "ALTER TABLE bench_typed ALTER load_id SET DEFAULT 1, ALTER file_name SET DEFAULT 'bench.csv',"
             " ALTER source_row SET DEFAULT nextval('bench_typed_row')"
         )
-    started = time.perf_counter()
-    for path in paths:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            header = ", ".join(c.strip().lower() for c in next(csv.reader(handle)))
-        subprocess.run(
-            ["psql", url, "-q", "-c", f"\\copy bench_typed ({header}) FROM '{path}' WITH (FORMAT csv, HEADER true)"],
-            check=True,
-        )
-    return time.perf_counter() - started
+    return _psql_copy_files(url, "bench_typed", paths)
 
 
 def _child(stage: str, url: str, inbox: Path, feed_name: str = "trade") -> dict[str, float]:
@@ -116,7 +113,7 @@ def _child(stage: str, url: str, inbox: Path, feed_name: str = "trade") -> dict[
         "else:\n"
         "    entries = pipeline.ingest_feed(feed, inbox, url, date(2025, 12, 31))\n"
         "seconds = time.perf_counter() - t\n"
-        "rows = sum(e['rows_in'] or 0 for e in entries)\n"
+        "rows = sum(e.rows_in or 0 for e in entries)\n"
         "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
         "print(json.dumps({'seconds': seconds, 'rows': rows, 'peak_rss_mib': rss}))\n"
     )
