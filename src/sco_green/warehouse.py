@@ -411,6 +411,11 @@ def bootstrap(url: str | None = None) -> None:
                 conn.execute(_SAFE_PARSE_DATES)
                 conn.execute(_AUDIT)
                 conn.execute(_raw_table_ddl())
+                # Build state earlier versions kept beside the dbt models; the models keep none now.
+                conn.execute(
+                    "DROP TABLE IF EXISTS staging.fact_watermarks, staging.model_build_inputs,"
+                    " staging.unit_tests_passed"
+                )
                 from sco_green.roles import ensure_roles
 
                 ensure_roles(conn)
