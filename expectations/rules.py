@@ -1,9 +1,11 @@
 """Building blocks for contract rules as SQL.
 
 Each rule is one query returning the ``source_row`` of every row that breaks it, with
-``{batch}`` standing for the landed file (Great Expectations substitutes it). The same
-query text feeds both the GX expectation and the quarantine, so the rows quarantined
-are by construction the rows GX counts as unexpected.
+``{batch}`` standing for the landed file. A row-level rule (``where``) is a predicate on one
+row; ``tagging_query`` evaluates every row-level rule of a file in one scan of the landed
+rows, and adds the rows the other rules (keys that repeat, unit values far from a median)
+return, as (source_row, rule_id) tags. GX then counts each rule's tags and the quarantine
+holds the same tagged rows, so the rows quarantined are by construction the rows GX counts.
 
 Every cast sits behind a CASE that checks the text first: PostgreSQL does not promise
 left-to-right evaluation of OR/AND, but it does for CASE.
@@ -26,8 +28,13 @@ class Rule:
     query: str  # selects source_row from {batch}
 
     def for_table(self, qualified_table: str) -> str:
-        """The query as GX runs it: ``str.format`` with ``batch`` (so literal braces are doubled)."""
+        """The query on a table: ``str.format`` with ``batch`` (so literal braces are doubled)."""
         return self.query.format(batch=qualified_table)
+
+    @property
+    def predicate(self) -> str | None:
+        """The condition a breaking row meets, for a row-level rule (made by ``where``)."""
+        return self.query.removeprefix(ROW_RULE) if self.query.startswith(ROW_RULE) else None
 
 
 def literal(value: str) -> str:
@@ -49,8 +56,41 @@ def optional_not_in(column: str, values: Iterable[str]) -> str:
     return f"({column} IS NOT NULL AND NOT ({column} = ANY({text_array(values)})))"
 
 
+ROW_RULE = "SELECT source_row FROM {batch} WHERE "
+
+
 def where(predicate: str) -> str:
-    return f"SELECT source_row FROM {{batch}} WHERE {predicate}"
+    """A row-level rule: the rows for which ``predicate`` is true (NULL counts as unbroken)."""
+    return ROW_RULE + predicate
+
+
+def tagging_query(rules: list[Rule], qualified_table: str) -> str:
+    """(source_row, rule_id) for every rule each row of the table breaks.
+
+    The row-level rules are evaluated together in one scan: a row breaking none is dropped by
+    their disjunction, and only a row breaking some has its rules spelt out, from a bitmask of
+    the same predicates. Each other rule is its own query, its rows deduplicated.
+    """
+    row_rules = [r for r in rules if r.predicate is not None]
+    if len(row_rules) > 30:
+        raise ValueError("at most 30 row-level rules fit the bitmask")
+    parts = []
+    if row_rules:
+        predicates = [f"({r.predicate.format(batch=qualified_table)})" for r in row_rules]
+        mask = " | ".join(f"CASE WHEN {p} THEN {1 << i} ELSE 0 END" for i, p in enumerate(predicates))
+        ids = "ARRAY[" + ", ".join(f"'{r.rule_id}'" for r in row_rules) + "]"
+        parts.append(
+            f"SELECT checked.source_row, ({ids})[bit + 1] AS rule_id FROM ("
+            f"SELECT source_row, {mask} AS broken FROM {qualified_table} WHERE {' OR '.join(predicates)} OFFSET 0"
+            f") AS checked CROSS JOIN generate_series(0, {len(row_rules) - 1}) AS bit "
+            "WHERE checked.broken & (1 << bit) <> 0"
+        )
+    parts += [
+        f"SELECT DISTINCT source_row, '{r.rule_id}' FROM ({r.for_table(qualified_table)}) AS bad"
+        for r in rules
+        if r.predicate is None
+    ]
+    return " UNION ALL ".join(f"({part})" for part in parts)
 
 
 def bad_decimal(column: str, *, required: bool, strictly_positive: bool = False) -> str:

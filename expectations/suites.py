@@ -10,12 +10,15 @@ from expectations.feed_rules import rules_for, suite_name
 
 
 class ExpectNoRowsBreakingRule(gx.expectations.UnexpectedRowsExpectation):
-    """A contract rule: the rule's query finds no rows in the batch; the count is the result.
+    """A contract rule: no row of the file is tagged as breaking it; the count is the result.
+
+    The batch is the file's rule tags (``expectations.rules.tagging_query``: every rule each
+    landed row breaks, from one scan of the landed rows), so each expectation counts one rule's.
 
     GX's UnexpectedRowsExpectation computes two metrics from its query, the row count and a
     sample of the rows, so every rule ran twice; on a 5M-row file the duplicate-key window
     and the unit-value medians cost seconds each time. The sample is never used here (the
-    quarantine materialises every failing row from the same query), so only the count is asked.
+    quarantine holds every tagged row), so only the count is asked.
     """
 
     metric_dependencies: ClassVar[tuple[str, ...]] = ("unexpected_rows_query.row_count",)
@@ -26,8 +29,8 @@ class ExpectNoRowsBreakingRule(gx.expectations.UnexpectedRowsExpectation):
 
 
 def configure_suite(context: Any, feed_name: str, file_name: str) -> gx.ExpectationSuite:
-    """(Re)build the feed's suite in ``context`` for one file; every expectation carries
-    its rule id and severity in ``meta``."""
+    """(Re)build the feed's suite in ``context`` for one file: an expectation per rule over the
+    file's rule tags, carrying its rule id and severity in ``meta``."""
     name = suite_name(feed_name)
     try:
         context.suites.delete(name)
@@ -37,7 +40,7 @@ def configure_suite(context: Any, feed_name: str, file_name: str) -> gx.Expectat
     for rule in rules_for(feed_name, file_name):
         suite.add_expectation(
             ExpectNoRowsBreakingRule(
-                unexpected_rows_query=rule.query,
+                unexpected_rows_query=f"SELECT source_row FROM {{batch}} WHERE rule_id = '{rule.rule_id}'",
                 description=f"{rule.rule_id}: {rule.description}",
                 meta={"rule_id": rule.rule_id, "severity": rule.severity},
             )

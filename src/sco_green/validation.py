@@ -26,7 +26,7 @@ import psycopg
 from psycopg import sql
 
 from expectations.feed_rules import rules_for, suite_name
-from expectations.rules import BLOCK
+from expectations.rules import BLOCK, Rule, tagging_query
 from sco_green.paths import var_dir
 from sco_green.warehouse import sqlalchemy_url
 
@@ -274,33 +274,56 @@ def run_suite(url: str, feed_name: str, file_name: str, table: str) -> list[Expe
     return outcomes
 
 
-def validate_landed(url: str, feed_name: str, file_name: str, table: str) -> FileValidation:
-    outcomes = run_suite(url, feed_name, file_name, table)
-    rules = {r.rule_id: r for r in rules_for(feed_name, file_name)}
-    failures = fail_table(table)
-    schema, name = failures.split(".")
+def tag_table(landing: str) -> str:
+    return landing + "_tags"
+
+
+def _tag_rows(url: str, rules: list[Rule], table: str, tags: str) -> None:
+    """Every rule each landed row breaks, as (source_row, rule_id), in one statement (a table
+    created from a query may be filled by parallel workers; an INSERT may not)."""
+    schema, name = tags.split(".")
     with psycopg.connect(url, options=rule_session_options(url)) as conn:
-        conn.execute(
-            sql.SQL("DROP TABLE IF EXISTS {}; CREATE UNLOGGED TABLE {} (source_row bigint, rule_id text)").format(
-                sql.Identifier(schema, name), sql.Identifier(schema, name)
-            )
-        )
-        for outcome in outcomes:
-            if outcome.severity != BLOCK or outcome.unexpected_count == 0:
-                continue
-            inserted = conn.execute(
-                sql.SQL("INSERT INTO {} (source_row, rule_id) SELECT DISTINCT source_row, {} FROM ({}) AS bad").format(
-                    sql.Identifier(schema, name),
-                    sql.Literal(outcome.rule_id),
-                    sql.SQL(rules[outcome.rule_id].for_table(table)),
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, name)))
+        try:
+            conn.execute(
+                sql.SQL("CREATE UNLOGGED TABLE {} AS {}").format(
+                    sql.Identifier(schema, name), sql.SQL(tagging_query(rules, table))
                 )
-            ).rowcount
-            if inserted != outcome.unexpected_count:
+            )
+        except psycopg.Error as exc:
+            message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ValidationFailed(f"the rules could not run: {message}") from exc
+
+
+def _keep_failures(url: str, outcomes: list[ExpectationOutcome], tags: str, failures: str) -> int:
+    """The rows breaking a block rule (what the quarantine holds), checked rule by rule against
+    GX's counts; returns how many distinct rows they are. The tags are dropped."""
+    block = [o.rule_id for o in outcomes if o.severity == BLOCK]
+    tagged, kept = (sql.Identifier(*t.split(".")) for t in (tags, failures))
+    with psycopg.connect(url) as conn:
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(kept))
+        conn.execute(
+            sql.SQL("CREATE UNLOGGED TABLE {} AS SELECT source_row, rule_id FROM {} WHERE rule_id = ANY(%s)").format(
+                kept, tagged
+            ),
+            (block,),
+        )
+        counts = dict(conn.execute(sql.SQL("SELECT rule_id, count(*) FROM {} GROUP BY 1").format(kept)).fetchall())
+        for outcome in outcomes:
+            if outcome.severity == BLOCK and counts.get(outcome.rule_id, 0) != outcome.unexpected_count:
                 raise ValidationFailed(
                     f"{outcome.rule_id}: GX counted {outcome.unexpected_count} unexpected rows, "
-                    f"the quarantine query found {inserted}"
+                    f"the quarantine holds {counts.get(outcome.rule_id, 0)}"
                 )
-        rows_failed = conn.execute(
-            sql.SQL("SELECT count(DISTINCT source_row) FROM {}").format(sql.Identifier(schema, name))
-        ).fetchone()[0]
+        conn.execute(sql.SQL("DROP TABLE {}").format(tagged))
+        return conn.execute(sql.SQL("SELECT count(DISTINCT source_row) FROM {}").format(kept)).fetchone()[0]
+
+
+def validate_landed(url: str, feed_name: str, file_name: str, table: str) -> FileValidation:
+    """Tag the landed rows with the rules they break (one scan), have GX count each rule's tags,
+    and keep the rows breaking a block rule for the quarantine."""
+    tags, failures = tag_table(table), fail_table(table)
+    _tag_rows(url, rules_for(feed_name, file_name), table, tags)
+    outcomes = run_suite(url, feed_name, file_name, tags)
+    rows_failed = _keep_failures(url, outcomes, tags, failures)
     return FileValidation(suite_name(feed_name), outcomes, rows_failed, failures)

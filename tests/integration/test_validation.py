@@ -191,13 +191,13 @@ def test_feed_without_new_file_for_three_days_is_warned(
     assert observed["days_without_new_file"] == 4 and observed["last_new_file"] == "2025-12-01"
 
 
-def test_gx_error_fails_validation_instead_of_passing(
+def test_a_rule_that_cannot_run_fails_validation_instead_of_passing(
     tmp_path: Path, db: psycopg.Connection, warehouse_url: str
 ) -> None:
     write_csv(tmp_path / "trade" / "trade_a.csv", list(TRADE.column_names), [trade_row(1)])
     entries = land("trade", tmp_path, warehouse_url)
     db.execute("DROP FUNCTION sco_util.is_int(text)")
-    with pytest.raises(ValidationFailed, match="could not run"):
+    with pytest.raises(ValidationFailed, match="could not run: function sco_util.is_int"):
         validate(entries, warehouse_url)
 
 
