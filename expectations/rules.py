@@ -107,8 +107,7 @@ def digits(column: str, count: int) -> str:
     """True when the column is exactly ``count`` ASCII digits (NULL stays NULL).
 
     Said as a length and an unbounded pattern rather than ``[0-9]{count}``: PostgreSQL's
-    regular expressions evaluate a bounded repeat markedly slower (hs6 on 5M rows: 1.5 s
-    against 0.9 s beyond the scan).
+    regular expressions evaluate a bounded repeat markedly slower.
     """
     return f"(length({column}) = {count} AND {column} ~ '^[0-9]+$')"
 
@@ -117,17 +116,16 @@ def duplicated(columns: Iterable[str]) -> str:
     """Every row whose key occurs more than once in the file (NULL parts compare equal).
 
     A hash of the key finds the keys that may repeat first (an aggregate over one bigint per
-    row rather than a sort of the whole file by its key columns: half the time on 5M rows);
+    row rather than a sort of the whole file by its key columns);
     only the rows with such a hash are partitioned by the key itself, so a hash collision
     costs a few more rows to compare, never a wrong answer. The repeated hashes are computed
     once, as a materialised CTE: as an IN subquery, a parallel plan had every worker build the
-    whole aggregate for itself (5M rows: 9.8 s against 5.5 s).
+    whole aggregate for itself.
 
     The hashes are grouped from a sorted subquery. Left to itself the planner has no
     statistics on the hash, guesses few distinct values and has each worker hash-aggregate
     its share, which on a file of distinct keys spills to disk in dozens of batches and is
-    then sorted anyway; sorted by the workers and merged, the count is one pass (5M rows:
-    2.1 s against 4.5 s).
+    then sorted anyway; sorted by the workers and merged, the count is one pass.
     """
     cols = ", ".join(columns)
     key_hash = f"hash_record_extended(ROW({cols}), 0)"

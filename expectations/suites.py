@@ -16,8 +16,7 @@ class ExpectNoRowsBreakingRule(gx.expectations.UnexpectedRowsExpectation):
     landed row breaks, from one scan of the landed rows), so each expectation counts one rule's.
 
     GX's UnexpectedRowsExpectation computes two metrics from its query, the row count and a
-    sample of the rows, so every rule ran twice; on a 5M-row file the duplicate-key window
-    and the unit-value medians cost seconds each time. The sample is never used here (the
+    sample of the rows, so every query would run twice. The sample is never used here (the
     quarantine holds every tagged row), so only the count is asked.
     """
 

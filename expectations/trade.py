@@ -84,11 +84,10 @@ def _unit_value_outliers() -> str:
     """Rows whose usd/kg is more than 50x above or below the file's median for (year, hs6).
 
     The division is in double precision: percentile_cont and the comparisons work in it
-    anyway, and dividing numerics made this the slowest rule on a 5M-row file. The groups are
-    keyed by the year and hs6 as integers, each checked as such where it is computed: the
-    medians sort every usable row by their group, and two integers sort faster than two text
-    columns (13.5 s against 15.4 s for the rule on 5M rows). A year written 02025 is the year
-    2025, as it is published.
+    anyway, and dividing numerics is far slower. The groups are keyed by the year and hs6 as
+    integers, each checked as such where it is computed: the medians sort every usable row by
+    their group, and two integers sort faster than two text columns. A year written 02025 is
+    the year 2025, as it is published.
     """
     return (
         "WITH priced AS (SELECT source_row, "

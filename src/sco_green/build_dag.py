@@ -101,14 +101,10 @@ def build_warehouse_dag() -> DAG:
             target_name="warehouse",
             profiles_yml_filepath=project / "profiles.yml",
         )
-        # --no-write-json: nothing reads a task's manifest.json or run_results.json (the
-        # DAG's manifest is precomputed; tests reach audit.check_results from dbt's events), and
-        # writing them is half of a quick task's time.
-        # --log-level-file none: dbt's own log file, at debug level (every statement, connection
-        # and cache action), goes to the task's temporary copy of the project, which Cosmos
-        # deletes when the task ends; what the task log shows (dbt's info lines, each node's
-        # result, the first error) is unchanged. Formatting and writing it cost about 0.06 s a
-        # model task with a dozen tests.
+        # --no-write-json: nothing reads a task's manifest.json or run_results.json (checks come
+        # from dbt's events), and writing them is much of a quick task's time.
+        # --log-level-file none: dbt's debug log file goes to the task's temporary copy of the
+        # project, which Cosmos deletes when the task ends; the task log is unchanged.
         dbt_args = {
             "vars": {"marts_schema": BUILD},
             "dbt_cmd_global_flags": ["--no-write-json", "--log-level-file", "none"],

@@ -1,8 +1,8 @@
 """Build a raw table's indexes after a bulk insert instead of during it.
 
-Inserting 5M trade rows into raw.trade while maintaining its primary key costs more than
-inserting them into the bare table and building the index afterwards (one sorted build
-instead of 5M descents). Doing that for a small nightly file would rebuild indexes over the
+Inserting a large file into raw.<feed> while maintaining its primary key costs more than
+inserting it into the bare table and building the index afterwards (one sorted build instead
+of a descent per row). Doing that for a small nightly file would rebuild indexes over the
 whole history, so it only happens when the insert at least doubles the table. Everything
 runs in the caller's transaction: a failure restores the indexes with the rollback.
 """

@@ -28,8 +28,8 @@ def dbt_env(url: str | None = None) -> dict[str, str]:
         "SCO_DBT_DBNAME": parts["dbname"],
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         # No JIT compilation in dbt's sessions: PostgreSQL compiles any query its planner costs
-        # high, which is every query over the large tables, and that takes about half a second
-        # while a night's incremental statements run in a fraction of that.
+        # high, which is every query over the large tables, and compiling takes longer than a
+        # night's incremental statements run.
         "PGOPTIONS": _without_jit(os.environ.get("PGOPTIONS", "")),
     }
 
@@ -90,8 +90,8 @@ def write_docs(target: Path) -> Path:
     there was generated from the same project and the same catalog.
 
     Parsed, not compiled: compiling every node runs the incremental models' introspective
-    queries against the published marts again, and took 2.4 s where parse and docs take 0.6 s,
-    for compiled SQL that shows only one night's constants. ``docs generate --no-compile``
+    queries against the published marts again, several times the parse's cost, for compiled
+    SQL that shows only one night's constants. ``docs generate --no-compile``
     embeds the manifest.json of its target path, which the parse writes. What the site shows
     comes from the project's files and, through the catalog, from the warehouse's tables,
     columns, types, owners and comments (PostgreSQL's catalog has no row counts), so most

@@ -15,15 +15,14 @@ ways that land the same rows:
   re-serialised for COPY.
 
 The table is created in the transaction that fills it, so COPY writes its rows frozen: the
-first query to read a freshly landed table no longer sets hint bits on, and so rewrites,
-every page of it (5M trade rows: 490 MB dirtied and written by the first validation rule).
+first query to read a freshly landed table would otherwise set hint bits on, and so rewrite,
+every page of it.
 
 ``source_row`` has no index. Every reader of a landing table scans it whole (the rule
 queries, the publish's insert), and the numbers are unique by construction (an identity, or
 the counter below); raw tables' primary keys hold ``(load_id, source_row)`` again at publish.
-Keeping a primary key up to date during COPY cost a third of the landing (5M trade rows:
-6.2 s against 4.2 s); its one user was the quarantine's join, which then hashes the failing
-rows and scans the table once.
+Keeping a primary key up to date during COPY cost a third of the landing; its one user was the
+quarantine's join, which hashes the failing rows and scans the table once instead.
 """
 
 from __future__ import annotations

@@ -173,8 +173,7 @@ def refresh_data_docs(published: dict[str, int]) -> Path:
 
 # Planner settings for the sessions that run rule queries. The default cost of passing a row
 # from a parallel worker (0.1) keeps the unit-value rule's materialised CTE serial, and its rows
-# are where the time goes (four text checks each); at 0.01 the workers compute them (5M trade
-# rows: 16.1 s against 10.4 s for the rule, the other rules unchanged).
+# are where the time goes (four text checks each); at 0.01 the workers compute them.
 RULE_SESSION = {"parallel_tuple_cost": "0.01"}
 
 

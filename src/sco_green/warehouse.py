@@ -188,7 +188,7 @@ def warehouse_session(var: Path) -> Iterator[str]:
 # edges (24:00, a leap second, a fraction of hundreds of digits). No exception is caught, so
 # they run in parallel workers: the cast in a sub-block (PostgreSQL 15 has no
 # pg_input_is_valid) was a subtransaction per value and kept every rule query that used it
-# serial (R05, both columns of 500,000 tickets: 7.5 s).
+# serial.
 # The contract's ISO 8601 forms of a date and of a timestamp with a UTC offset (Python and
 # PostgreSQL read these patterns alike).
 DATE_SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
@@ -196,28 +196,25 @@ TIMESTAMP_SHAPE = DATE_SHAPE + r"[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|
 # is_timestamptz matches the same shape with the clock's and the offset's ranges in the
 # pattern (TIMESTAMP_SHAPE stays the contract's form, which the tests hold the check to):
 # one match costs a little more than the bare shape, and much less than checking the fields
-# with substr() afterwards (500,000 values on one core: 1.03 s against 0.83 + 0.70 s; the R05
-# rule checks two columns of every ticket).
+# with substr() afterwards (the R05 rule checks two columns of every ticket).
 TIMESTAMP_CHECKED = (
     DATE_SHAPE + r"[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?(Z|[+-](0[0-9]|1[0-5])(:?[0-5][0-9])?)"
 )
 # Most instants in the feeds are written one way, 2025-02-03T02:24:52+06:00 (or ...Z), and
 # is_timestamptz takes those on a cheaper path. A PostgreSQL pattern costs per character and
 # per state it visits (the matcher builds its states afresh for every value), so the pattern
-# above costs about 2.8 us a value. For the usual form, LIKE pins where every separator
+# above is the costly part of the check. For the usual form, LIKE pins where every separator
 # stands, a pattern of one short loop (four digits, then a separator and two digits, again
 # and again) proves every other character a digit, and comparisons check the clock's and the
 # offset's ranges. Together that accepts exactly what the pattern does for that form; every
-# other text goes the long way. 500,000 tickets, R05 (both columns, parallel): 1.4 s
-# against 2.1 s, and 0.9 s with calendar_date_ok's lookup below.
+# other text goes the long way.
 TIMESTAMP_USUAL_FORMS = ("____-__-__T__:__:__+__:__", "____-__-__T__:__:__-__:__", "____-__-__T__:__:__Z")
 TIMESTAMP_USUAL_DIGITS = r"[0-9][0-9][0-9][0-9](?:[-:T+][0-9][0-9])*Z?"
 # calendar_date_ok is called once the shape has proved the first ten characters YYYY-MM-DD in
 # digits. The month and day are looked up together among the 366 that exist (a hashed list),
 # the 29th of February is then held to the leap years, and the year 0000 is the one text below
-# '0001'. Each substr() costs about 0.25 us here, so one lookup is cheaper than comparing the
-# month and the day apart (500,000 values on one core: 0.25 s against 0.47 s). The days are
-# a leap year's (2024), so 02-29 is in the list.
+# '0001'. One lookup is cheaper than comparing the month and the day apart (each substr()
+# costs about as much). The days are a leap year's (2024), so 02-29 is in the list.
 MONTH_DAYS = tuple(f"{m:02d}-{d:02d}" for m in range(1, 13) for d in range(1, calendar.monthrange(2024, m)[1] + 1))
 _SAFE_PARSE_DATES = (
     """
@@ -256,11 +253,9 @@ DROP FUNCTION IF EXISTS sco_util.clock_ok(text);
 
 # is_int: an optional sign and 1 to 18 digits (what fits a bigint without overflow checks).
 # The digit count is checked by length, not by the pattern: PostgreSQL's regular expressions
-# evaluate a bounded repeat such as [0-9]{1,18} slowly, 0.74 us a value against 0.26 us for
-# [0-9]+ (5M values: 4.1 s against 1.7 s with the length check), and a trade file checks
-# two integer columns (three evaluations) per row. The sign is trimmed only for a text longer
-# than 18 characters, the one case where it decides (10M values on one core: 3.75-3.80 s
-# against 4.0-4.4 s).
+# evaluate a bounded repeat such as [0-9]{1,18} several times slower than [0-9]+, and a trade
+# file checks two integer columns (three evaluations) per row. The sign is trimmed only for a
+# text longer than 18 characters, the one case where it decides.
 #
 # is_decimal: a plain decimal that PostgreSQL's numeric can hold; at most 16383 characters, so
 # neither the integer part (numeric holds 131072 digits) nor the fraction (16383) overflows:
