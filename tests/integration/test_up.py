@@ -115,7 +115,7 @@ def _read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> 
 PAGES = {  # menu entry -> (path under /sco-green, text on the page)
     "Report 报告": ("report", "SCO Green Industry Development and Cooperation Report"),
     "Audit 审计": ("audit", "Quarantined rows by rule"),
-    "dbt docs 数据模型文档": ("dbt-docs", "dbt"),
+    "dbt docs 数据模型文档": ("dbt-docs", "SCO green-industry cooperation warehouse"),  # the overview page
     "Data Docs 校验文档": ("data-docs/index.html", "Validation Results"),
 }
 
