@@ -43,7 +43,7 @@ import psycopg
 from psycopg import sql
 
 from sco_green.feeds import feed
-from sco_green.generate import generate
+from sco_green.generate import SCALES, generate
 
 RESULTS = Path(__file__).parent / "results"
 COPY_LABEL = "psql \\copy (a)"
@@ -378,7 +378,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     sub = parser.add_subparsers(dest="bench", required=True)
     cmd = sub.add_parser("load", help="load throughput: psql \\copy vs the project's ingest")
-    cmd.add_argument("--scale", choices=("small", "medium", "large"), default="large")
+    cmd.add_argument("--scale", choices=tuple(SCALES), default="large")
     cmd.add_argument("--workdir", type=Path, default=Path("var/bench"))
     cmd.add_argument("--peers", default="dlt,pandas", help="comma-separated: dlt, pandas, or none")
     cmd.add_argument("--feeds", default=",".join(LOAD_FEEDS), help="comma-separated: trade, recycling")

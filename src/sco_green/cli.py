@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="write deterministic sample feeds")
     gen.add_argument("--out", required=True, type=Path)
     gen.add_argument("--seed", type=int, default=7)
-    gen.add_argument("--scale", choices=("small", "medium", "large"), default="small")
+    gen.add_argument("--scale", choices=("small", "medium", "large", "1m", "5m"), default="small")
     gen.add_argument("--cycle", type=int, default=1, help="write the inbox as it stands on night N (1..3)")
     gen.add_argument("--faults", action="store_true", help="inject the faults the contract names")
 

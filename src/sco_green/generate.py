@@ -41,6 +41,9 @@ SCALES = {
     "small": Scale(trade_rows=2_400, tickets_per_park_half=300, members=86),
     "medium": Scale(trade_rows=200_000, tickets_per_park_half=12_500, members=86),
     "large": Scale(trade_rows=5_000_000, tickets_per_park_half=500_000, members=86),
+    # The load benchmark's grid: about a million, and five million, records of each feed.
+    "1m": Scale(trade_rows=1_000_000, tickets_per_park_half=500_000, members=86),
+    "5m": Scale(trade_rows=5_000_000, tickets_per_park_half=2_500_000, members=86),
 }
 
 SCO_MEMBERS = ("CHN", "KAZ", "KGZ", "RUS", "TJK", "UZB", "IND", "PAK", "IRN", "BLR")

@@ -34,3 +34,12 @@ def test_seed_changes_the_content(tmp_path: Path) -> None:
     generate(tmp_path / "a", seed=1)
     generate(tmp_path / "b", seed=2)
     assert _digests(tmp_path / "a") != _digests(tmp_path / "b")
+
+
+def test_every_generator_scale_can_be_asked_for_on_the_command_line() -> None:
+    from sco_green.cli import _parser
+    from sco_green.generate import SCALES
+
+    parser = _parser()
+    for scale in SCALES:
+        assert parser.parse_args(["generate", "--out", "x", "--scale", scale]).scale == scale
