@@ -13,9 +13,7 @@
     config(
         materialized='incremental',
         unique_key=key,
-        incremental_strategy='merge',
         merge_exclude_columns=key,
-        on_schema_change='fail',
         indexes=[
             {'columns': key, 'unique': True},
             {'columns': ['load_id']},

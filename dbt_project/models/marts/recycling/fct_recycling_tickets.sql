@@ -7,9 +7,7 @@
     config(
         materialized='incremental',
         unique_key=key,
-        incremental_strategy='merge',
         merge_exclude_columns=key,
-        on_schema_change='fail',
         post_hook=[
             "{{ fact_deletions(ref('int_recycling__winning_tickets'), " ~ key | string ~ ", \"live.status <> 'VOID'\", 'recycling', ['parks']) }}",
             "{{ record_fact_watermark(ref('int_recycling__winning_tickets'), ['parks']) }}",

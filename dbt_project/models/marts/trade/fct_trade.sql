@@ -7,9 +7,7 @@
     config(
         materialized='incremental',
         unique_key=key,
-        incremental_strategy='merge',
         merge_exclude_columns=key,
-        on_schema_change='fail',
         post_hook=[
             "{{ fact_deletions(ref('int_trade__winning_revisions'), " ~ key | string ~ ", 'not live.is_world_aggregate', 'trade', ['hs_green_goods']) }}",
             "{{ record_fact_watermark(ref('int_trade__winning_revisions'), ['hs_green_goods']) }}",
