@@ -16,6 +16,10 @@ median (every run's seconds are kept under ``runs``); the peers, minutes each, r
 Results are printed as a table per feed and written to bench/results/load-<scale>.json, where a
 run of some feeds (``--feeds``) replaces only those; each feed records its commit and date.
 
+``--first-night`` adds the whole first night over the same inbox: ``sco-green nightly`` (the
+three ingest DAGs and the build) into an empty warehouse, each DAG's seconds, and the ingest's
+rows per second against the typed limits (a2) of the feeds measured.
+
 ``memory``: peak RSS of the full ingest of the first 500,000 records of the large trade file
 and of the whole file (5.09M records): at most 1 GiB, and at most 1.2x for ten times the rows.
 Written to bench/results/memory.json.
@@ -31,9 +35,11 @@ import contextlib
 import csv
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -207,6 +213,7 @@ def load(
     peers: tuple[str, ...] = (),
     feeds: tuple[str, ...] = LOAD_FEEDS,
     repeat: int = 1,
+    first_night: bool = False,
 ) -> dict[str, object]:
     """Each feed's files loaded by every path, one fresh database per path."""
     inbox = workdir / f"inbox-{scale}"
@@ -218,7 +225,27 @@ def load(
     provenance = _provenance()
     for feed_name in feeds:
         results["feeds"][feed_name] = {**provenance, **_load_feed(feed_name, inbox, server, peers, repeat)}
+    if first_night:
+        results["first_night"] = {**provenance, **_first_night(server, inbox, workdir)}
     return results
+
+
+NIGHT_LINE = re.compile(r"^\s+(ingest_\w+|build_warehouse)\s+(\w+)\s+([0-9.]+)s$")
+
+
+def _first_night(server: str, inbox: Path, workdir: Path) -> dict[str, object]:
+    """``sco-green nightly`` over the inbox into a fresh warehouse: each DAG's state and seconds."""
+    with _fresh_database(server) as url, tempfile.TemporaryDirectory(dir=workdir) as var:
+        env = {**os.environ, "WAREHOUSE_URL": url, "SCO_GREEN_VAR": var}
+        started = time.perf_counter()
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "sco-green"), "nightly", "--inbox", str(inbox),
+             "--logical-date", "2025-12-29"],
+            env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        seconds = time.perf_counter() - started
+    dags = {m[1]: {"state": m[2], "seconds": float(m[3])} for m in map(NIGHT_LINE.match, done.stdout.splitlines()) if m}
+    return {"seconds": seconds, "dags": dags}
 
 
 def _load_feed(feed_name: str, inbox: Path, server: str, peers: tuple[str, ...], repeat: int = 1) -> dict[str, object]:
@@ -374,6 +401,18 @@ def _print_load(feed_name: str, results: dict[str, object]) -> None:
             )
 
 
+def _print_first_night(results: dict[str, object]) -> None:
+    night, feeds = results["first_night"], results["feeds"]
+    print(f"\nfirst night (sco-green nightly into an empty warehouse): {night['seconds']:.1f} s")
+    for dag_id, run in night["dags"].items():
+        feed_name = dag_id.removeprefix("ingest_")
+        line = f"  {dag_id:<20}{run['state']:<9}{run['seconds']:>7.1f} s"
+        if feed_name in feeds:
+            typed = feeds[feed_name]["typed_copy"]["seconds"]
+            line += f"   (a2) of the feed {typed:.1f} s: {typed / run['seconds']:.2f}x"
+        print(line)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     sub = parser.add_subparsers(dest="bench", required=True)
@@ -383,6 +422,7 @@ def main() -> int:
     cmd.add_argument("--peers", default="dlt,pandas", help="comma-separated: dlt, pandas, or none")
     cmd.add_argument("--feeds", default=",".join(LOAD_FEEDS), help="comma-separated: trade, recycling")
     cmd.add_argument("--repeat", type=int, default=1, help="runs of (a) and the project paths; medians reported")
+    cmd.add_argument("--first-night", action="store_true", help="also the whole first night (ingest and build)")
     mem = sub.add_parser("memory", help="peak RSS of the ingest of 0.5M and 5M trade records")
     mem.add_argument("--workdir", type=Path, default=Path("var/bench"))
     sub.add_parser("overhead", help="sco-green nightly on an empty inbox, and where its time goes")
@@ -412,12 +452,14 @@ def main() -> int:
         parser.error(f"unknown feeds: {', '.join(sorted(unknown))}")
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    results = load(args.scale, server, args.workdir, peers, feeds, args.repeat)
+    results = load(args.scale, server, args.workdir, peers, feeds, args.repeat, args.first_night)
     out = RESULTS / f"load-{args.scale}.json"
     previous = json.loads(out.read_text()) if out.exists() else None
     out.write_text(json.dumps(merge_load_results(previous, results), indent=2))
     for feed_name, measured in results["feeds"].items():
         _print_load(feed_name, measured)
+    if "first_night" in results:
+        _print_first_night(results)
     print(f"\nwritten to {out}")
     return 0
 
