@@ -49,6 +49,10 @@ class DagOutcome:
     state: str
     seconds: float
 
+    def line(self) -> str:
+        """What the night prints for the DAG run (the benchmarks read it)."""
+        return f"  {self.dag_id:<20} {self.state:<8} {self.seconds:6.1f}s"
+
 
 def configure_airflow(var: Path | None = None) -> Path:
     """Point Airflow at a project-local home with SQLite metadata; migrate it once per version."""
@@ -187,7 +191,7 @@ def run_cycle(
         state = str(getattr(run, "state", "failed"))
         outcome = DagOutcome(dag_id, state, time.monotonic() - started)
         outcomes.append(outcome)
-        echo(f"  {dag_id:<20} {state:<8} {outcome.seconds:6.1f}s")
+        echo(outcome.line())
         if state != "success":
             cause = cause_file.read_text().strip() if cause_file.exists() else "a task failed"
             raise CycleFailed(f"{dag_id} {state}: {cause} (log: {log_path})")

@@ -36,3 +36,12 @@ def test_repeated_runs_report_the_median_time_the_highest_peak_and_every_run() -
 
 def test_a_single_run_is_reported_as_it_was() -> None:
     assert median_run([{"seconds": 2.2}]) == {"seconds": 2.2}
+
+
+def test_the_first_night_bench_reads_each_dag_line_the_nightly_prints() -> None:
+    from bench.__main__ import NIGHT_LINE
+    from sco_green.nightly import DagOutcome
+
+    for outcome in (DagOutcome("ingest_trade", "success", 33.46), DagOutcome("build_warehouse", "failed", 120.0)):
+        match = NIGHT_LINE.match(outcome.line())
+        assert match and match.groups() == (outcome.dag_id, outcome.state, f"{outcome.seconds:.1f}")
