@@ -30,7 +30,12 @@ def test_each_incremental_fact_digests_every_seed_it_joins() -> None:
     for node in facts:
         parents = [nodes[p] for p in node["depends_on"]["nodes"] if p in nodes]
         joined = {p["name"] for p in parents if p["resource_type"] == "seed"}
-        for digested in re.findall(r"fact_inputs_digest\(\[([^\]]*)\]\)", node["raw_code"]):
-            assert set(re.findall(r"'(\w+)'", digested)) == joined, node["name"]
-        for hooked in re.findall(r", \[('\w+'(?:, '\w+')*)\]\) \}\}", node["raw_code"]):
-            assert set(re.findall(r"'(\w+)'", hooked)) == joined, node["name"]
+        # The model's digest takes its `seeds` list; the hooks, as dbt parsed them, end with it.
+        digested = re.search(r"set seeds = \[([^\]]*)\]", node["raw_code"])
+        assert digested and "fact_inputs_digest(seeds)" in node["raw_code"], node["name"]
+        assert set(re.findall(r"'(\w+)'", digested[1])) == joined, node["name"]
+        hooks = [hook["sql"] for hook in node["config"]["post-hook"]]
+        assert len(hooks) == 2, node["name"]
+        for hooked in hooks:
+            tail = re.search(r", \[('\w+'(?:, '\w+')*)\]\) \}\}$", hooked)
+            assert tail and set(re.findall(r"'(\w+)'", tail[1])) == joined, (node["name"], hooked)

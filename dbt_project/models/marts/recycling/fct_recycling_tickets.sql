@@ -2,15 +2,17 @@
 -- (macros/incremental_facts.sql); `dbt build --full-refresh` gives the same rows.
 -- depends_on: {{ ref('stg_audit__load_ledger') }}  (a superseded file, in the post-hook)
 {%- set key = ['park_id', 'ticket_no'] %}
-{%- set inputs_digest = fact_inputs_digest(['parks']) %}
+{#- The seeds it joins, whose rows are part of its digest. #}
+{%- set seeds = ['parks'] %}
+{%- set inputs_digest = fact_inputs_digest(seeds) %}
 {{
     config(
         materialized='incremental',
         unique_key=key,
         merge_exclude_columns=key,
         post_hook=[
-            "{{ fact_deletions(ref('int_recycling__winning_tickets'), " ~ key | string ~ ", \"live.status <> 'VOID'\", 'recycling', ['parks']) }}",
-            "{{ record_fact_watermark(ref('int_recycling__winning_tickets'), ['parks']) }}",
+            "{{ fact_deletions(ref('int_recycling__winning_tickets'), " ~ key | string ~ ", \"live.status <> 'VOID'\", 'recycling', " ~ seeds | string ~ ") }}",
+            "{{ record_fact_watermark(ref('int_recycling__winning_tickets'), " ~ seeds | string ~ ") }}",
         ],
     )
 }}

@@ -2,15 +2,17 @@
 -- (macros/incremental_facts.sql); `dbt build --full-refresh` gives the same rows.
 -- depends_on: {{ ref('stg_audit__load_ledger') }}  (a superseded file, in the post-hook)
 {%- set key = ['year', 'reporter_iso3', 'partner_iso3', 'flow', 'hs_version', 'hs6'] %}
-{%- set inputs_digest = fact_inputs_digest(['hs_green_goods']) %}
+{#- The seeds it joins, whose rows are part of its digest. #}
+{%- set seeds = ['hs_green_goods'] %}
+{%- set inputs_digest = fact_inputs_digest(seeds) %}
 {{
     config(
         materialized='incremental',
         unique_key=key,
         merge_exclude_columns=key,
         post_hook=[
-            "{{ fact_deletions(ref('int_trade__winning_revisions'), " ~ key | string ~ ", 'not live.is_world_aggregate', 'trade', ['hs_green_goods']) }}",
-            "{{ record_fact_watermark(ref('int_trade__winning_revisions'), ['hs_green_goods']) }}",
+            "{{ fact_deletions(ref('int_trade__winning_revisions'), " ~ key | string ~ ", 'not live.is_world_aggregate', 'trade', " ~ seeds | string ~ ") }}",
+            "{{ record_fact_watermark(ref('int_trade__winning_revisions'), " ~ seeds | string ~ ") }}",
         ],
     )
 }}
