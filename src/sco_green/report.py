@@ -21,6 +21,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from sco_green.releases import is_complete
 from sco_green.rendering import render_template
 from sco_green.svg_chart import bar_chart
 from sco_green.warehouse import connect
@@ -112,8 +113,6 @@ class ReportPage:
 
     year: int
     generated: str
-    draft: bool
-    complete: bool
     figure_ids: set[str]
     labels: dict[str, str]
     names: dict[str, str]
@@ -135,6 +134,14 @@ class ReportPage:
     composition: list[tuple[str, int]]
     tonnes_chart: Markup
     segments: list[tuple[str, str, dict[str, Decimal]]]
+
+    @property
+    def complete(self) -> bool:
+        return is_complete(self.gaps)
+
+    @property
+    def draft(self) -> bool:
+        return not self.complete
 
     @property
     def toc(self) -> list[tuple[str, str, str]]:
@@ -258,13 +265,10 @@ def collect(
         by_category[label.get(category, category)][str(y)] = float(value) / 1e6
     headline = _headline(conn, year)
     tonnes_series, segments = _park_recycling(conn, year, label)
-    complete = not any(g.missing for g in gaps)
     loads = {"trade": "trade: none", "recycling": "recycling: none", "members": "members: none"} | _latest_loads(conn)
     return ReportPage(
         year=year,
         generated=date.today().isoformat(),
-        draft=not complete,
-        complete=complete,
         figure_ids=set(figures),
         labels=label,
         names=names,
@@ -370,7 +374,7 @@ def write_report(
     """Write the year's report; with ``publish``, also record it as a release (refused for a DRAFT
     unless ``allow_incomplete`` gives the reason) and keep its HTML under ``releases/<year>/``."""
     from sco_green.figures import compute_figures
-    from sco_green.releases import DraftRefused, completeness, gaps_text, is_complete, record_release, restatements_for
+    from sco_green.releases import DraftRefused, completeness, gaps_text, record_release, restatements_for
 
     with connect(url) as conn:
         check_year(conn, year)
