@@ -114,8 +114,6 @@ def build_warehouse_dag() -> DAG:
             # Each dbt task holds the cycle lock while it runs (sco_green.cycle_lock).
             "pre_execute": acquire_for_task,
             "post_execute": release_for_task,
-        }
-        dbt_args |= {
             "project_dir": project,
             "profile_config": profile,
             "invocation_mode": InvocationMode.DBT_RUNNER,

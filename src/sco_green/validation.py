@@ -16,7 +16,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -54,9 +54,6 @@ class FileValidation:
     outcomes: list[ExpectationOutcome]
     rows_failed: int  # distinct rows breaking at least one block rule
     fail_table: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FileValidation:
