@@ -69,3 +69,18 @@ def test_chunk_boundaries_change_nothing(tmp_path: Path, monkeypatch: pytest.Mon
 def test_a_single_column_file_is_never_plain(tmp_path: Path) -> None:
     """With one column a blank line has the right number of commas (none); leave it to csv."""
     assert landing.plain_records(_file(tmp_path, b"a\n1\n\n2\n"), 1) is None
+
+
+@pytest.mark.parametrize(
+    ("data", "first", "width", "numbered"),
+    [
+        (b"1,2,3\n4,5,6\n", 1, 1, b"1,1,2,3\n2,4,5,6\n"),
+        (b"1,2,3\n4,5,6", 9, 2, b"09,1,2,3\n10,4,5,6"),  # the last line without its ending
+        (b"1,2,3\r\n4,5,6\r\n", 99, 3, b"099,1,2,3\r\n100,4,5,6\r\n"),
+        ("中文,天津,子牙\n".encode(), 5, 1, "5,中文,天津,子牙\n".encode()),
+    ],
+)
+def test_numbered_lines_prefix_each_line_with_its_record_number(
+    data: bytes, first: int, width: int, numbered: bytes
+) -> None:
+    assert landing.numbered_lines(data, first, width) == numbered
