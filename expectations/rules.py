@@ -1,11 +1,13 @@
 """Building blocks for contract rules as SQL.
 
 Each rule is one query returning the ``source_row`` of every row that breaks it, with
-``{batch}`` standing for the landed file. A row-level rule (``where``) is a predicate on one
-row; ``tagging_query`` evaluates every row-level rule of a file in one scan of the landed
-rows, and adds the rows the other rules (keys that repeat, unit values far from a median)
-return, as (source_row, rule_id) tags. GX then counts each rule's tags and the quarantine
-holds the same tagged rows, so the rows quarantined are by construction the rows GX counts.
+``{batch}`` standing for the landed file (all text), or ``{typed}`` for the file's rows that
+broke no rule on the landed text, cast to raw's types. A row-level rule (``where``) is a
+predicate on one row; ``tagging_query`` evaluates every row-level rule of a file in one scan
+of the landed rows, and adds the rows the other landed-text rules (keys that repeat) return, as
+(source_row, rule_id) tags; ``typed_tagging_query`` adds the tags of the rules on typed rows
+(unit values far from a median). GX then counts each rule's tags and the quarantine holds the
+same tagged rows, so the rows quarantined are by construction the rows GX counts.
 
 Every cast sits behind a CASE that checks the text first: PostgreSQL does not promise
 left-to-right evaluation of OR/AND, but it does for CASE.
@@ -25,11 +27,21 @@ class Rule:
     rule_id: str
     severity: str
     description: str
-    query: str  # selects source_row from {batch}
+    query: str  # selects source_row from {batch}, or from {typed}
+
+    def __post_init__(self) -> None:
+        # Rows breaking a block rule never reach the typed rows, so a rule reading them can only warn.
+        if self.reads_typed and self.severity != WARN:
+            raise ValueError(f"{self.rule_id}: a rule on the typed rows must be a warning")
+
+    @property
+    def reads_typed(self) -> bool:
+        return "{typed}" in self.query
 
     def for_table(self, qualified_table: str) -> str:
-        """The query on a table: ``str.format`` with ``batch`` (so literal braces are doubled)."""
-        return self.query.format(batch=qualified_table)
+        """The query on a table: ``str.format`` with ``batch`` and ``typed`` (so literal braces
+        are doubled); a rule reads one of them."""
+        return self.query.format(batch=qualified_table, typed=qualified_table)
 
     @property
     def predicate(self) -> str | None:
@@ -65,12 +77,13 @@ def where(predicate: str) -> str:
 
 
 def tagging_query(rules: list[Rule], qualified_table: str) -> str:
-    """(source_row, rule_id) for every rule each row of the table breaks.
+    """(source_row, rule_id) for every rule on the landed text that each row of the table breaks.
 
     The row-level rules are evaluated together in one scan: a row breaking none is dropped by
     their disjunction, and only a row breaking some has its rules spelt out, from a bitmask of
     the same predicates. Each other rule is its own query, its rows deduplicated.
     """
+    rules = [r for r in rules if not r.reads_typed]
     row_rules = [r for r in rules if r.predicate is not None]
     if len(row_rules) > 30:
         raise ValueError("at most 30 row-level rules fit the bitmask")
@@ -85,12 +98,19 @@ def tagging_query(rules: list[Rule], qualified_table: str) -> str:
             f") AS checked CROSS JOIN generate_series(0, {len(row_rules) - 1}) AS bit "
             "WHERE checked.broken & (1 << bit) <> 0"
         )
-    parts += [
-        f"SELECT DISTINCT source_row, '{r.rule_id}' FROM ({r.for_table(qualified_table)}) AS bad"
-        for r in rules
-        if r.predicate is None
-    ]
+    parts += [_tags_of(r, qualified_table) for r in rules if r.predicate is None]
     return " UNION ALL ".join(f"({part})" for part in parts)
+
+
+def typed_tagging_query(rules: list[Rule], qualified_table: str) -> str | None:
+    """(source_row, rule_id) for every rule on typed rows that each row breaks; None without such rules."""
+    parts = [_tags_of(r, qualified_table) for r in rules if r.reads_typed]
+    return " UNION ALL ".join(f"({part})" for part in parts) or None
+
+
+def _tags_of(rule: Rule, qualified_table: str) -> str:
+    """A set-level rule's tags: its rows, each once."""
+    return f"SELECT DISTINCT source_row, '{rule.rule_id}' FROM ({rule.for_table(qualified_table)}) AS bad"
 
 
 def bad_decimal(column: str, *, required: bool, strictly_positive: bool = False) -> str:

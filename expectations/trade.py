@@ -80,44 +80,51 @@ def trade_rules() -> list[Rule]:
     ]
 
 
-def _unit_value_outliers() -> str:
-    """Rows whose usd/kg is more than 50x above or below the file's median for (year, hs6).
+# A (year, hs6) whose unit values all lie within this factor of each other holds no row more
+# than UNIT_VALUE_FACTOR from its median (the median lies between them), with room for rounding.
+NARROW_SPREAD = UNIT_VALUE_FACTOR - 1
 
-    The division is in double precision: percentile_cont and the comparisons work in it
-    anyway, and dividing numerics is far slower. The groups are keyed by the year and hs6 as
-    integers, each checked as such where it is computed: the medians sort every usable row by
-    their group, and two integers sort faster than two text columns. A year written 02025 is
-    the year 2025, as it is published.
+
+def _unit_value_outliers() -> str:
+    """Rows whose usd/kg is more than 50x above or below the median for their (year, hs6).
+
+    The median is the file's, over its rows that broke no rule on the landed text (the rows it
+    would publish), read typed: a year written 02025 is the year 2025, as it is published.
+    Medians sort every row of their group, so they are computed only for the groups whose
+    values spread wider than NARROW_SPREAD, which one hashed pass over the file finds (dividing
+    the numerics: converting each to double precision costs more); in any other group no value
+    can be 50x from the median.
     """
+    ratio = "trade_value_usd / nullif(net_weight_kg, 0)"
     return (
-        "WITH priced AS (SELECT source_row, "
-        "CASE WHEN sco_util.is_int(year) THEN year::bigint END AS year_key, "
-        f"CASE WHEN {digits('hs6', 6)} THEN hs6::integer END AS hs6_key, "
-        f"{_unit_value()} AS unit_value "
-        "FROM {batch} AS batch), "
-        "medians AS (SELECT year_key, hs6_key, percentile_cont(0.5) WITHIN GROUP (ORDER BY unit_value) AS median "
-        "FROM priced WHERE unit_value IS NOT NULL AND year_key IS NOT NULL AND hs6_key IS NOT NULL "
-        "GROUP BY year_key, hs6_key) "
-        "SELECT p.source_row FROM priced AS p JOIN medians AS m ON p.year_key = m.year_key AND p.hs6_key = m.hs6_key "
+        f"WITH wide AS (SELECT year, hs6 FROM {{typed}} GROUP BY year, hs6 "
+        f"HAVING NOT (min({ratio}) > 0 AND max({ratio}) <= min({ratio}) * {NARROW_SPREAD})), "
+        f"priced AS MATERIALIZED (SELECT t.source_row, t.year, t.hs6, {_unit_value()} AS unit_value "
+        "FROM {typed} AS t JOIN wide AS w ON t.year = w.year AND t.hs6 = w.hs6), "
+        "medians AS (SELECT year, hs6, percentile_cont(0.5) WITHIN GROUP (ORDER BY unit_value) AS median "
+        "FROM priced WHERE unit_value IS NOT NULL GROUP BY year, hs6) "
+        "SELECT p.source_row FROM priced AS p JOIN medians AS m ON p.year = m.year AND p.hs6 = m.hs6 "
         f"WHERE m.median > 0 AND (p.unit_value > m.median * {UNIT_VALUE_FACTOR} "
         f"OR p.unit_value < m.median / {UNIT_VALUE_FACTOR})"
     )
 
 
-FLOAT_SAFE_LENGTH = 150
+# Figures within 1e-150..1e150 divide in double precision without leaving its range.
+FLOAT_SAFE = "1e150"
 
 
 def _unit_value() -> str:
-    """usd per kg in double precision; NULL when a figure is not a decimal or the weight is 0.
+    """usd per kg in double precision; NULL without a weight or with a weight of 0.
 
-    Figures of at most 150 characters lie within 1e-148..1e150, so their quotient stays inside
-    double precision's range and the fast float division cannot raise. A longer figure (still a
-    valid decimal) is divided as numeric and clamped, so one absurd value is priced, and
-    flagged, instead of failing the whole file's validation.
+    The division is in double precision where both figures lie within 1e-150..1e150 (or the
+    value is 0): percentile_cont and the comparisons work in it anyway, and dividing numerics is
+    far slower. Any other pair (still valid decimals) is divided as numeric and clamped, so one
+    absurd value is priced, and flagged, instead of failing the whole file's validation.
     """
+    safe = f"BETWEEN 1 / {FLOAT_SAFE}::numeric AND {FLOAT_SAFE}"
     return (
-        "CASE WHEN sco_util.is_decimal(trade_value_usd) AND sco_util.is_decimal(net_weight_kg) THEN "
-        f"CASE WHEN length(trade_value_usd) <= {FLOAT_SAFE_LENGTH} AND length(net_weight_kg) <= {FLOAT_SAFE_LENGTH} "
-        "THEN trade_value_usd::float8 / nullif(net_weight_kg::float8, 0) "
-        "ELSE sco_util.clamp_float8(trade_value_usd::numeric / nullif(net_weight_kg::numeric, 0)) END END"
+        "CASE WHEN net_weight_kg = 0 THEN NULL "
+        f"WHEN net_weight_kg {safe} AND (trade_value_usd = 0 OR trade_value_usd {safe}) "
+        "THEN trade_value_usd::float8 / net_weight_kg::float8 "
+        "ELSE sco_util.clamp_float8(trade_value_usd / net_weight_kg) END"
     )

@@ -21,16 +21,17 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from sco_green import ledger
-from sco_green.bulk_indexes import indexes_built_after, worth_deferring
 from sco_green.checks import record_feed_check, record_gx_checks
 from sco_green.decode import FileFacts, inspect_file
 from sco_green.feeds import FEEDS, FeedSpec, feed
 from sco_green.landing import FileRejected, extras_as_json, land_file, landing_table, map_header, raw_keys
+from sco_green.raw_tables import publish_typed, remove_loads
 from sco_green.validation import (
     BLOCK_SHARE,
     FileValidation,
     fail_table,
     start_importing_validation,
+    typed_table,
     validate_landed,
 )
 from sco_green.warehouse import connect
@@ -296,8 +297,8 @@ def _ensure_validated(entry: FileEntry, url: str) -> None:
         return
     with connect(url) as conn:
         present = conn.execute(
-            "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
-            (entry.table, fail_table(entry.table)),
+            "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
+            (entry.table, fail_table(entry.table), typed_table(entry.table)),
         ).fetchone()[0]
     if not present:
         validate([entry], url)
@@ -309,7 +310,7 @@ def validate(entries: list[FileEntry], url: str) -> list[FileEntry]:
         if entry.table is None:
             continue
         _ensure_landed(entry, url)
-        result = validate_landed(url, entry.feed, entry.file_name, entry.table)
+        result = validate_landed(url, entry.feed, entry.file_name, entry.table, entry.load_id)
         entry.validation = result
         rows_in = entry.rows_in
         share = result.rows_failed / rows_in if rows_in else 0.0
@@ -347,29 +348,6 @@ def _raw_json(header: list[str], spec: FeedSpec) -> sql.Composable:
     return sql.SQL(" || ").join(chunks)
 
 
-def _insert_raw(
-    conn: psycopg.Connection, spec: FeedSpec, entry: FileEntry, landing: sql.Identifier, failures: sql.Identifier
-) -> int:
-    """Copy the file's rows that broke no block rule into the raw table, typed; returns the count."""
-    cols = sql.SQL(", ").join(sql.Identifier(c) for c in spec.column_names)
-    casts = sql.SQL(", ").join(sql.SQL(c.cast()) for c in spec.columns)
-    return conn.execute(
-        sql.SQL(
-            "INSERT INTO {raw} (load_id, file_name, source_row, {cols}) "
-            "SELECT {load_id}, {file}, source_row, {casts} FROM {landing} AS l "
-            "WHERE NOT EXISTS (SELECT 1 FROM {failures} AS f WHERE f.source_row = l.source_row)"
-        ).format(
-            raw=sql.Identifier("raw", spec.name),
-            cols=cols,
-            load_id=sql.Literal(entry.load_id),
-            file=sql.Literal(entry.file_name),
-            casts=casts,
-            landing=landing,
-            failures=failures,
-        )
-    ).rowcount
-
-
 def _listed(names: list[str], shown: int = 20) -> str:
     """Names for a one-line reason: the first ``shown``, then how many more (all are in
     audit.validation_results)."""
@@ -385,13 +363,13 @@ def _supersede(conn: psycopg.Connection, spec: FeedSpec, load_id: int, older: li
         "reason = concat_ws('; ', reason, 'superseded by load ' || %s::text) WHERE load_id = ANY(%s)",
         (load_id, older),
     )
-    conn.execute(sql.SQL("DELETE FROM {} WHERE load_id = ANY(%s)").format(sql.Identifier("raw", spec.name)), (older,))
+    remove_loads(conn, spec, older)
 
 
 def _drop_work_tables(conn: psycopg.Connection, entry: FileEntry) -> None:
     if entry.table is not None:
-        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(*entry.table.split("."))))
-        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(*fail_table(entry.table).split("."))))
+        for table in (entry.table, fail_table(entry.table), typed_table(entry.table)):
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(*table.split("."))))
 
 
 def recheck_decision(conn: psycopg.Connection, entry: FileEntry) -> bool:
@@ -427,9 +405,9 @@ def _publish_one(conn: psycopg.Connection, entry: FileEntry) -> None:
         failures = sql.Identifier(*entry.validation.fail_table.split("."))
         _quarantine_failing_rows(conn, spec, entry, landing, failures)
         if entry.status == "loaded":
-            _publish_valid_rows(conn, spec, entry, landing, failures)
+            _publish_valid_rows(conn, spec, entry)
         _record_validation_results(conn, entry)
-        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(landing, failures))
+        _drop_work_tables(conn, entry)
     if entry.extra_columns:
         _record_extra_columns(conn, entry)
     record_gx_checks(conn, entry.load_id)
@@ -500,21 +478,15 @@ def _quarantine_failing_rows(
     )
 
 
-def _publish_valid_rows(
-    conn: psycopg.Connection, spec: FeedSpec, entry: FileEntry, landing: sql.Identifier, failures: sql.Identifier
-) -> None:
-    """The rows breaking no block rule into raw.<feed>; a load as large as what raw holds builds
-    the indexes after it (``bulk_indexes``)."""
+def _publish_valid_rows(conn: psycopg.Connection, spec: FeedSpec, entry: FileEntry) -> None:
+    """The rows breaking no block rule, typed by validation, into raw.<feed> (``raw_tables``)."""
     rows_loaded = _rows_loaded(entry)
-    rows_now = conn.execute(
-        "SELECT coalesce(sum(rows_loaded), 0) FROM audit.load_ledger"
-        " WHERE feed = %s AND status = 'loaded' AND load_id <> %s",
-        (spec.name, entry.load_id),
-    ).fetchone()[0]
-    with indexes_built_after(conn, "raw", spec.name, worth_deferring(rows_now, rows_loaded)):
-        inserted = _insert_raw(conn, spec, entry, landing, failures)
-    if inserted != rows_loaded:
-        raise RuntimeError(f"{entry.file_name}: published {inserted} rows, expected {rows_loaded}")
+    validation = entry.validation
+    if validation.typed_rows != rows_loaded:
+        raise RuntimeError(f"{entry.file_name}: validation typed {validation.typed_rows} rows, expected {rows_loaded}")
+    published = publish_typed(conn, spec, entry.load_id, validation.typed_table, rows_loaded)
+    if published != rows_loaded:
+        raise RuntimeError(f"{entry.file_name}: published {published} rows, expected {rows_loaded}")
 
 
 def _record_validation_results(conn: psycopg.Connection, entry: FileEntry) -> None:

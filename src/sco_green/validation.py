@@ -26,7 +26,8 @@ import psycopg
 from psycopg import sql
 
 from expectations.feed_rules import rules_for, suite_name
-from expectations.rules import BLOCK, Rule, tagging_query
+from expectations.rules import BLOCK, Rule, tagging_query, typed_tagging_query
+from sco_green.feeds import FeedSpec, feed
 from sco_green.paths import var_dir
 from sco_green.warehouse import sqlalchemy_url
 
@@ -54,6 +55,8 @@ class FileValidation:
     outcomes: list[ExpectationOutcome]
     rows_failed: int  # distinct rows breaking at least one block rule
     fail_table: str
+    typed_table: str  # the rows breaking no block rule, cast to raw's types
+    typed_rows: int
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FileValidation:
@@ -62,6 +65,10 @@ class FileValidation:
 
 def fail_table(landing: str) -> str:
     return landing + "_fail"
+
+
+def typed_table(landing: str) -> str:
+    return landing + "_typed"
 
 
 DOCS_SITE = "sco_green"
@@ -274,21 +281,57 @@ def tag_table(landing: str) -> str:
     return landing + "_tags"
 
 
-def _tag_rows(url: str, rules: list[Rule], table: str, tags: str) -> None:
-    """Every rule each landed row breaks, as (source_row, rule_id), in one statement (a table
-    created from a query may be filled by parallel workers; an INSERT may not)."""
-    schema, name = tags.split(".")
-    with psycopg.connect(url, options=rule_session_options(url)) as conn:
-        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, name)))
+def _tag_and_cast(url: str, rules: list[Rule], spec: FeedSpec, landing: str, load_id: int, file_name: str) -> int:
+    """Tag every rule each landed row breaks, as (source_row, rule_id); cast the rows breaking no
+    block rule into the typed table (what publishing attaches to raw); add the tags of the rules
+    on typed rows. Returns the typed rows.
+
+    Each step creates a table from a query, which parallel workers may compute (an INSERT's
+    query may not); the typed table is logged, since it may become part of raw as it is.
+    """
+    tags, typed = tag_table(landing), typed_table(landing)
+    block = [r.rule_id for r in rules if r.severity == BLOCK and not r.reads_typed]
+    tagged, cast = (sql.Identifier(*t.split(".")) for t in (tags, typed))
+    with psycopg.connect(url, options=rule_session_options(url), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(tagged, cast))
+        step = "the rules could not run"
         try:
             conn.execute(
-                sql.SQL("CREATE UNLOGGED TABLE {} AS {}").format(
-                    sql.Identifier(schema, name), sql.SQL(tagging_query(rules, table))
-                )
+                sql.SQL("CREATE UNLOGGED TABLE {} AS {}").format(tagged, sql.SQL(tagging_query(rules, landing)))
             )
+            step = "the rows breaking no rule could not be cast to raw's types"
+            typed_rows = conn.execute(_typed_rows_query(spec, landing, block, load_id, file_name)).rowcount
+            step = "the rules on typed rows could not run"
+            if query := typed_tagging_query(rules, typed):
+                more = sql.Identifier(*(tags + "_typed").split("."))
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(more))
+                conn.execute(sql.SQL("CREATE UNLOGGED TABLE {} AS {}").format(more, sql.SQL(query)))
+                conn.execute(sql.SQL("INSERT INTO {} SELECT * FROM {}; DROP TABLE {}").format(tagged, more, more))
         except psycopg.Error as exc:
             message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise ValidationFailed(f"the rules could not run: {message}") from exc
+            raise ValidationFailed(f"{step}: {message}") from exc
+    return typed_rows
+
+
+def _typed_rows_query(spec: FeedSpec, landing: str, block: list[str], load_id: int, file_name: str) -> sql.Composed:
+    """raw's columns, in raw's order, of the landed rows without a block rule's tag. Every such
+    value parses, since a value that does not breaks its column's rule."""
+    casts = sql.SQL(", ").join(
+        sql.SQL("{} AS {}").format(sql.SQL(c.cast()), sql.Identifier(c.name)) for c in spec.columns
+    )
+    return sql.SQL(
+        "CREATE TABLE {typed} AS SELECT {load_id}::bigint AS load_id, {file}::text AS file_name, source_row, {casts} "
+        "FROM {landing} AS l WHERE NOT EXISTS "
+        "(SELECT 1 FROM {tags} AS t WHERE t.source_row = l.source_row AND t.rule_id = ANY({block}))"
+    ).format(
+        typed=sql.Identifier(*typed_table(landing).split(".")),
+        load_id=sql.Literal(load_id),
+        file=sql.Literal(file_name),
+        casts=casts,
+        landing=sql.Identifier(*landing.split(".")),
+        tags=sql.Identifier(*tag_table(landing).split(".")),
+        block=sql.Literal(block),
+    )
 
 
 def _keep_failures(url: str, outcomes: list[ExpectationOutcome], tags: str, failures: str) -> int:
@@ -315,11 +358,11 @@ def _keep_failures(url: str, outcomes: list[ExpectationOutcome], tags: str, fail
         return conn.execute(sql.SQL("SELECT count(DISTINCT source_row) FROM {}").format(kept)).fetchone()[0]
 
 
-def validate_landed(url: str, feed_name: str, file_name: str, table: str) -> FileValidation:
-    """Tag the landed rows with the rules they break (one scan), have GX count each rule's tags,
-    and keep the rows breaking a block rule for the quarantine."""
-    tags, failures = tag_table(table), fail_table(table)
-    _tag_rows(url, rules_for(feed_name, file_name), table, tags)
+def validate_landed(url: str, feed_name: str, file_name: str, table: str, load_id: int) -> FileValidation:
+    """Tag the landed rows with the rules they break (one scan) and cast the rest, have GX count
+    each rule's tags, and keep the rows breaking a block rule for the quarantine."""
+    tags, failures, typed = tag_table(table), fail_table(table), typed_table(table)
+    typed_rows = _tag_and_cast(url, rules_for(feed_name, file_name), feed(feed_name), table, load_id, file_name)
     outcomes = run_suite(url, feed_name, file_name, tags)
     rows_failed = _keep_failures(url, outcomes, tags, failures)
-    return FileValidation(suite_name(feed_name), outcomes, rows_failed, failures)
+    return FileValidation(suite_name(feed_name), outcomes, rows_failed, failures, typed, typed_rows)

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import psycopg
 
 from sco_green.feeds import FEEDS
+from sco_green.raw_tables import partition_unpartitioned, raw_table_ddl
 
 ENV_URL = "WAREHOUSE_URL"
 # Set to the embedded server's URL while a command runs on it (``sco-green sql`` lets roles log in there).
@@ -373,23 +374,6 @@ CREATE TABLE IF NOT EXISTS audit.feed_cycles (
 """
 
 
-def _raw_table_ddl() -> str:
-    statements = []
-    for spec in FEEDS.values():
-        cols = ",\n    ".join(f"{c.name} {c.sql_type}" for c in spec.columns)
-        statements.append(
-            f"CREATE TABLE IF NOT EXISTS raw.{spec.name} (\n"
-            "    load_id bigint NOT NULL,\n    file_name text NOT NULL,\n"
-            f"    source_row bigint NOT NULL,\n    {cols},\n"
-            "    PRIMARY KEY (load_id, source_row)\n);"
-        )
-        # The incremental winners read a night's rows through the primary key (it starts with
-        # load_id). An index on the record key was never chosen (re-ranking the keys of a
-        # superseded file hash-joins the current rows) and made every insert maintain it.
-        statements.append(f"DROP INDEX IF EXISTS raw.{spec.name}_key;")
-    return "\n".join(statements)
-
-
 BOOTSTRAP_LOCK = 7_322_001
 
 
@@ -405,7 +389,12 @@ def bootstrap(url: str | None = None) -> None:
                 conn.execute(_SAFE_PARSE_COMMON)
                 conn.execute(_SAFE_PARSE_DATES)
                 conn.execute(_AUDIT)
-                conn.execute(_raw_table_ddl())
+                partition_unpartitioned(conn)
+                conn.execute(raw_table_ddl())
+                # An index on the record key of earlier versions: never chosen by a plan, and
+                # every insert maintained it.
+                for spec in FEEDS.values():
+                    conn.execute(f"DROP INDEX IF EXISTS raw.{spec.name}_key")
                 # Build state earlier versions kept beside the dbt models; the models keep none now.
                 conn.execute(
                     "DROP TABLE IF EXISTS staging.fact_watermarks, staging.model_build_inputs,"

@@ -178,6 +178,29 @@ def test_unit_value_median_groups_a_year_by_its_value_not_its_spelling(
     assert warn == (1,)
 
 
+def test_unit_value_median_is_of_the_rows_the_file_would_publish(
+    tmp_path: Path, db: psycopg.Connection, warehouse_url: str
+) -> None:
+    """Quarantined rows are neither priced nor part of the median: five rows at 10 usd/kg and four
+    at 1,000 have the median 10, so the four are warned of; with the two quarantined rows at
+    1,000 the median would be 1,000 and the five would be warned of instead."""
+    partners = iter(("KAZ", "RUS", "UZB", "KGZ", "TJK", "PAK", "IND", "IRN", "BLR", "MNG", "AFG"))
+    rows = [trade_row(0, hs6="854143", partner_iso3=next(partners), trade_value_usd="100.00") for _ in range(5)]
+    rows += [trade_row(0, hs6="854143", partner_iso3=next(partners), trade_value_usd="10000.00") for _ in range(4)]
+    rows += [
+        trade_row(0, hs6="854143", partner_iso3=next(partners), trade_value_usd="10000.00", flow="Q") for _ in range(2)
+    ]
+    write_csv(tmp_path / "trade" / "trade_outlier.csv", list(TRADE.column_names), rows)
+    ingest_feed("trade", tmp_path, warehouse_url, DAY)
+    ledger = db.execute("SELECT status, rows_loaded, rows_quarantined FROM audit.load_ledger").fetchone()
+    assert ledger == ("loaded", 9, 2)
+    assert db.execute("SELECT DISTINCT rules FROM audit.quarantine").fetchall() == [(["T04"],)]
+    warned = db.execute(
+        "SELECT unexpected_count FROM audit.validation_results WHERE observed->>'rule_id' = 'unit_value_outlier'"
+    ).fetchone()
+    assert warned == (4,)
+
+
 def test_feed_without_new_file_for_three_days_is_warned(
     tmp_path: Path, db: psycopg.Connection, warehouse_url: str
 ) -> None:
