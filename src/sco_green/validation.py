@@ -1,9 +1,10 @@
-"""Validate a landed file with its GX suite and materialise the failing rows per rule.
+"""Validate a landed file with its GX suite and keep the failing rows and the typed rows.
 
-GX runs every expectation in PostgreSQL (SQL execution, nothing pulled into Python),
-and reports the unexpected count of each rule. The quarantine is built from the very
-same queries; a count that differs from GX's fails the task rather than publishing a
-quarantine that disagrees with the validation record.
+The rules tag every row they find broken, in PostgreSQL (nothing pulled into Python); GX's
+suite counts each rule's tags, and the quarantine is the block rules' tagged rows, checked
+rule by rule against GX's counts: a count that differs fails the task rather than publishing
+a quarantine that disagrees with the validation record. The rows breaking no block rule are
+cast to raw's types on the way, for publishing.
 """
 
 from __future__ import annotations
@@ -175,9 +176,9 @@ def refresh_data_docs(published: dict[str, int]) -> Path:
     return build_data_docs()
 
 
-# Planner settings for the sessions that run rule queries. The default cost of passing a row
-# from a parallel worker (0.1) keeps the unit-value rule's materialised CTE serial, and its rows
-# are where the time goes (four text checks each); at 0.01 the workers compute them.
+# Planner settings for the sessions that run rule queries. The typed rows' CREATE TABLE AS
+# passes every valid row from the workers to the leader, and at the default cost of doing so
+# (0.1) the planner keeps the whole cast serial; at 0.01 the workers compute it.
 RULE_SESSION = {"parallel_tuple_cost": "0.01"}
 
 
@@ -290,7 +291,7 @@ def _tag_and_cast(url: str, rules: list[Rule], spec: FeedSpec, landing: str, loa
     query may not); the typed table is logged, since it may become part of raw as it is.
     """
     tags, typed = tag_table(landing), typed_table(landing)
-    block = [r.rule_id for r in rules if r.severity == BLOCK and not r.reads_typed]
+    block = [r.rule_id for r in rules if r.severity == BLOCK]  # none reads the typed rows (Rule)
     tagged, cast = (sql.Identifier(*t.split(".")) for t in (tags, typed))
     with psycopg.connect(url, options=rule_session_options(url), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(tagged, cast))
