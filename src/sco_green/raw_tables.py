@@ -33,11 +33,14 @@ def load_partition(spec: FeedSpec, load_id: int) -> str:
     return f"{spec.name}_load_{load_id}"
 
 
-def _columns_ddl(spec: FeedSpec) -> str:
+def _parent_ddl(spec: FeedSpec, *, if_not_exists: bool) -> str:
+    """raw.<feed> itself, partitioned by load, without partitions."""
     cols = ",\n    ".join(f"{c.name} {c.sql_type}" for c in spec.columns)
     return (
+        f"CREATE TABLE {'IF NOT EXISTS ' if if_not_exists else ''}raw.{spec.name} (\n"
         "    load_id bigint NOT NULL,\n    file_name text NOT NULL,\n"
-        f"    source_row bigint NOT NULL,\n    {cols},\n    PRIMARY KEY (load_id, source_row)"
+        f"    source_row bigint NOT NULL,\n    {cols},\n    PRIMARY KEY (load_id, source_row)\n"
+        ") PARTITION BY RANGE (load_id);"
     )
 
 
@@ -46,8 +49,8 @@ def raw_table_ddl() -> str:
     statements = []
     for spec in FEEDS.values():
         statements.append(
-            f"CREATE TABLE IF NOT EXISTS raw.{spec.name} (\n{_columns_ddl(spec)}\n) PARTITION BY RANGE (load_id);\n"
-            f"CREATE TABLE IF NOT EXISTS raw.{default_partition(spec)} PARTITION OF raw.{spec.name} DEFAULT;"
+            _parent_ddl(spec, if_not_exists=True)
+            + f"\nCREATE TABLE IF NOT EXISTS raw.{default_partition(spec)} PARTITION OF raw.{spec.name} DEFAULT;"
         )
     return "\n".join(statements)
 
@@ -71,8 +74,8 @@ def partition_unpartitioned(conn: psycopg.Connection) -> None:
             )
         )
         conn.execute(
-            f"CREATE TABLE raw.{spec.name} (\n{_columns_ddl(spec)}\n) PARTITION BY RANGE (load_id);\n"
-            f"ALTER TABLE raw.{spec.name} ATTACH PARTITION raw.{rows} DEFAULT;"
+            _parent_ddl(spec, if_not_exists=False)
+            + f"\nALTER TABLE raw.{spec.name} ATTACH PARTITION raw.{rows} DEFAULT;"
         )
 
 
