@@ -402,7 +402,7 @@ def _publish_one(conn: psycopg.Connection, entry: FileEntry) -> None:
     _insert_ledger_row(conn, entry)
     if entry.table is not None and entry.validation is not None:
         landing = sql.Identifier(*entry.table.split("."))
-        failures = sql.Identifier(*entry.validation.fail_table.split("."))
+        failures = sql.Identifier(*fail_table(entry.table).split("."))
         _quarantine_failing_rows(conn, spec, entry, landing, failures)
         if entry.status == "loaded":
             _publish_valid_rows(conn, spec, entry)
@@ -484,7 +484,7 @@ def _publish_valid_rows(conn: psycopg.Connection, spec: FeedSpec, entry: FileEnt
     validation = entry.validation
     if validation.typed_rows != rows_loaded:
         raise RuntimeError(f"{entry.file_name}: validation typed {validation.typed_rows} rows, expected {rows_loaded}")
-    published = publish_typed(conn, spec, entry.load_id, validation.typed_table, rows_loaded)
+    published = publish_typed(conn, spec, entry.load_id, typed_table(entry.table), rows_loaded)
     if published != rows_loaded:
         raise RuntimeError(f"{entry.file_name}: published {published} rows, expected {rows_loaded}")
 

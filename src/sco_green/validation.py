@@ -54,10 +54,8 @@ class ExpectationOutcome:
 class FileValidation:
     suite: str
     outcomes: list[ExpectationOutcome]
-    rows_failed: int  # distinct rows breaking at least one block rule
-    fail_table: str
-    typed_table: str  # the rows breaking no block rule, cast to raw's types
-    typed_rows: int
+    rows_failed: int  # distinct rows breaking at least one block rule (in fail_table(landing))
+    typed_rows: int  # rows breaking no block rule, cast to raw's types (in typed_table(landing))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FileValidation:
@@ -362,8 +360,8 @@ def _keep_failures(url: str, outcomes: list[ExpectationOutcome], tags: str, fail
 def validate_landed(url: str, feed_name: str, file_name: str, table: str, load_id: int) -> FileValidation:
     """Tag the landed rows with the rules they break (one scan) and cast the rest, have GX count
     each rule's tags, and keep the rows breaking a block rule for the quarantine."""
-    tags, failures, typed = tag_table(table), fail_table(table), typed_table(table)
+    tags = tag_table(table)
     typed_rows = _tag_and_cast(url, rules_for(feed_name, file_name), feed(feed_name), table, load_id, file_name)
     outcomes = run_suite(url, feed_name, file_name, tags)
-    rows_failed = _keep_failures(url, outcomes, tags, failures)
-    return FileValidation(suite_name(feed_name), outcomes, rows_failed, failures, typed, typed_rows)
+    rows_failed = _keep_failures(url, outcomes, tags, fail_table(table))
+    return FileValidation(suite_name(feed_name), outcomes, rows_failed, typed_rows)
