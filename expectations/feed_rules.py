@@ -7,9 +7,10 @@ Expectations (about 5 s): a night with an empty inbox needs none of it.
 from __future__ import annotations
 
 from expectations.members import members_rules
-from expectations.recycling import recycling_rules
+from expectations.recycling import recycling_rules, recycling_screen
 from expectations.rules import Rule
-from expectations.trade import trade_rules
+from expectations.screens import RecordScreen
+from expectations.trade import trade_rules, trade_screen
 from sco_green.feeds import feed
 
 
@@ -21,6 +22,12 @@ def rules_for(feed_name: str, file_name: str) -> list[Rule]:
     if feed_name == "trade":
         return trade_rules()
     return recycling_rules()
+
+
+def screen_for(feed_name: str) -> RecordScreen | None:
+    """The feed's record screen (expectations/screens.py); None for a feed without one, whose
+    rows are all checked in SQL."""
+    return {"trade": trade_screen, "recycling": recycling_screen}.get(feed_name, lambda: None)()
 
 
 def suite_name(feed_name: str) -> str:

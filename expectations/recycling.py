@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from expectations.rules import (
     BLOCK,
     RAGGED,
@@ -11,6 +14,18 @@ from expectations.rules import (
     not_in,
     optional_not_in,
     where,
+)
+from expectations.screens import (
+    GIVEN,
+    SMALL_DECIMAL,
+    USUAL_TIMESTAMP,
+    Across,
+    Fields,
+    RecordScreen,
+    decimals,
+    instants,
+    one_of,
+    optional,
 )
 from sco_green import reference
 from sco_green.feeds import RECYCLING
@@ -91,3 +106,52 @@ def recycling_rules() -> list[Rule]:
         Rule("R12", BLOCK, "(park_id, ticket_no) occurs once in the file", duplicated(RECYCLING.key)),
         RAGGED,
     ]
+
+
+def recycling_screen() -> RecordScreen:
+    """The usual ticket, which breaks none of R01-R11 (or F01: screened files are plain)."""
+    iso = reference.iso3_codes()
+    return RecordScreen(
+        fields={
+            "park_id": one_of(reference.park_ids()),
+            "ticket_no": GIVEN,
+            "enterprise_id": GIVEN,
+            "direction": one_of(["IN", "OUT"]),
+            "segment": one_of(reference.recycling_segments()),
+            "weigh_in_at": USUAL_TIMESTAMP,
+            "weigh_out_at": USUAL_TIMESTAMP,
+            "gross_kg": SMALL_DECIMAL,
+            "tare_kg": SMALL_DECIMAL,
+            "deduction_kg": optional(SMALL_DECIMAL),
+            "net_kg": SMALL_DECIMAL,
+            "hw_code": optional(HW_CODE.format().strip("^$")),
+            "origin_iso3": optional(one_of(iso)),
+            "destination_iso3": optional(one_of(iso)),
+            "status": one_of(["OK", "VOID"]),
+        },
+        across=(
+            Across(("weigh_in_at", "weigh_out_at"), _weighed_out_after_in),
+            Across(("gross_kg", "tare_kg", "deduction_kg", "net_kg"), _net_within_a_kilogram),
+            Across(("hw_code", "manifest_no"), _manifest_with_hw_code),
+        ),
+    )
+
+
+def _weighed_out_after_in(fields: Fields) -> pa.Array:
+    return pc.greater_equal(instants(fields["weigh_out_at"]), instants(fields["weigh_in_at"]))
+
+
+# Below the rule's 1 kg by far more than double precision's error on SMALL_DECIMAL figures.
+NET_TOLERANCE_KG = 0.99
+
+
+def _net_within_a_kilogram(fields: Fields) -> pa.Array:
+    """Net above 0 and within NET_TOLERANCE_KG of gross - tare - deduction (R07)."""
+    net, gross, tare = (decimals(fields[c]) for c in ("net_kg", "gross_kg", "tare_kg"))
+    deduction = pc.fill_null(decimals(fields["deduction_kg"]), 0.0)
+    off = pc.abs(pc.subtract(net, pc.subtract(pc.subtract(gross, tare), deduction)))
+    return pc.and_(pc.greater(net, 0), pc.less_equal(off, NET_TOLERANCE_KG))
+
+
+def _manifest_with_hw_code(fields: Fields) -> pa.Array:
+    return pc.or_(pc.is_null(fields["hw_code"]), pc.is_valid(fields["manifest_no"]))

@@ -76,12 +76,18 @@ def where(predicate: str) -> str:
     return ROW_RULE + predicate
 
 
+# The landing table's flag for a row its feed's screen (expectations/screens.py) cleared of
+# every row-level rule.
+SCREENED = "_screened"
+
+
 def tagging_query(rules: list[Rule], qualified_table: str) -> str:
     """(source_row, rule_id) for every rule on the landed text that each row of the table breaks.
 
-    The row-level rules are evaluated together in one scan: a row breaking none is dropped by
-    their disjunction, and only a row breaking some has its rules spelt out, from a bitmask of
-    the same predicates. Each other rule is its own query, its rows deduplicated.
+    The row-level rules are evaluated together in one scan of the rows landing did not screen
+    (SCREENED): a row breaking none is dropped by their disjunction, and only a row breaking
+    some has its rules spelt out, from a bitmask of the same predicates. Each other rule is its
+    own query, its rows deduplicated.
     """
     rules = [r for r in rules if not r.reads_typed]
     row_rules = [r for r in rules if r.predicate is not None]
@@ -94,7 +100,8 @@ def tagging_query(rules: list[Rule], qualified_table: str) -> str:
         ids = "ARRAY[" + ", ".join(f"'{r.rule_id}'" for r in row_rules) + "]"
         parts.append(
             f"SELECT checked.source_row, ({ids})[bit + 1] AS rule_id FROM ("
-            f"SELECT source_row, {mask} AS broken FROM {qualified_table} WHERE {' OR '.join(predicates)} OFFSET 0"
+            f"SELECT source_row, {mask} AS broken FROM {qualified_table} "
+            f"WHERE NOT {SCREENED} AND ({' OR '.join(predicates)}) OFFSET 0"
             f") AS checked CROSS JOIN generate_series(0, {len(row_rules) - 1}) AS bit "
             "WHERE checked.broken & (1 << bit) <> 0"
         )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from expectations.rules import (
     BLOCK,
     RAGGED,
@@ -13,6 +16,7 @@ from expectations.rules import (
     not_in,
     where,
 )
+from expectations.screens import UNSIGNED_DECIMAL, Across, Fields, RecordScreen, one_of, optional
 from sco_green import reference
 from sco_green.feeds import TRADE
 
@@ -78,6 +82,29 @@ def trade_rules() -> list[Rule]:
             _unit_value_outliers(),
         ),
     ]
+
+
+def trade_screen() -> RecordScreen:
+    """The usual trade record, which breaks none of T01-T09 (or F01: screened files are plain)."""
+    iso = reference.iso3_codes()
+    return RecordScreen(
+        fields={
+            "year": "20[0-9][0-9]|2100",
+            "reporter_iso3": one_of(iso),
+            "partner_iso3": one_of(iso | {"WLD"}),
+            "flow": one_of(["M", "X"]),
+            "hs_version": one_of(reference.hs_versions()),
+            "hs6": "[0-9]{6}",
+            "trade_value_usd": UNSIGNED_DECIMAL,
+            "net_weight_kg": optional(UNSIGNED_DECIMAL),
+            "revision": "[0-9]{1,9}",  # below INT_MAX
+        },
+        across=(Across(("reporter_iso3", "partner_iso3"), _partner_not_reporter),),
+    )
+
+
+def _partner_not_reporter(fields: Fields) -> pa.Array:
+    return pc.not_equal(fields["partner_iso3"], fields["reporter_iso3"])
 
 
 # A (year, hs6) whose unit values all lie within this factor of each other holds no row more

@@ -29,15 +29,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import psycopg
 from psycopg import sql
 
+from expectations.rules import SCREENED
+from expectations.screens import RecordScreen, lines_of
 from sco_green.feeds import FeedSpec
 from sco_green.progress import Progress
 
@@ -46,6 +50,7 @@ READ_BYTES = 4 << 20
 # A plain file is numbered a megabyte at a time: numbering takes a few arrays the size of the
 # piece, and smaller pieces keep that memory small and the same whatever the file's size.
 NUMBER_BYTES = 1 << 20
+SCREEN_BYTES = 8 << 20
 # The server's names for the encodings decode.py accepts.
 SERVER_ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "gb18030": "GB18030"}
 # The largest field the csv module reads: a longer cell in a quoted file rejects the file (the
@@ -54,6 +59,10 @@ SERVER_ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "gb18030": "GB18030"}
 # server reads up to its own 1 GB limit.
 MAX_FIELD_BYTES = 256 << 20
 csv.field_size_limit(min(sys.maxsize, MAX_FIELD_BYTES))
+# Encodings Arrow reads as they are (its strings are UTF-8): only these files are screened.
+SCREENED_ENCODINGS = ("utf-8", "utf-8-sig")
+
+log = logging.getLogger(__name__)
 
 
 # A PostgreSQL table holds at most 1600 columns. A header with more extra columns than this
@@ -206,48 +215,93 @@ def plain_records(path: Path, width: int) -> int | None:
     return lines - 1 if lines else None
 
 
-def numbered_lines(data: bytes, first: int, width: int) -> bytes:
+def line_starts(data: bytes) -> np.ndarray:
+    """Where each line of ``data`` (complete lines, but the last may lack its ending) starts."""
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+    starts = np.concatenate(([0], ends + 1))
+    return starts[:-1] if starts[-1] == len(data) else starts
+
+
+def numbered_lines(data: bytes, first: int, width: int, flags: np.ndarray | None = None) -> bytes:
     """Each line of ``data`` (complete lines, but the last may lack its ending) prefixed with its
-    number, from ``first``, zero-padded to ``width`` digits, and a comma.
+    number, from ``first``, zero-padded to ``width`` digits, and a comma; with ``flags`` (one
+    per line), then ``t,`` or ``f,``.
 
     The server numbering rows itself (a column default) took a third of a plain file's landing;
     here it is a few vectorised passes over the chunk.
     """
     chunk = np.frombuffer(data, np.uint8)
-    ends = np.flatnonzero(chunk == 10)
-    starts = np.concatenate(([0], ends + 1))
-    if starts[-1] == len(chunk):
-        starts = starts[:-1]
+    starts = line_starts(data)
     numbers = np.arange(first, first + len(starts), dtype=np.int64)
-    prefixes = np.empty((len(starts), width + 1), np.uint8)
+    size = width + 1 if flags is None else width + 3
+    prefixes = np.empty((len(starts), size), np.uint8)
     for place in range(width):
         prefixes[:, width - 1 - place] = ord("0") + (numbers // 10**place) % 10
     prefixes[:, width] = ord(",")
-    return np.insert(chunk, np.repeat(starts, width + 1), prefixes.ravel()).tobytes()
+    if flags is not None:
+        prefixes[:, width + 1] = np.where(flags, ord("t"), ord("f"))
+        prefixes[:, width + 2] = ord(",")
+    return np.insert(chunk, np.repeat(starts, size), prefixes.ravel()).tobytes()
 
 
-def _copy_plain(conn: psycopg.Connection, path: Path, copy_sql: sql.Composed, progress: Progress, records: int) -> None:
-    """Send the file's lines after the header to COPY, numbered; the server must have read
-    exactly the records the check counted, or nothing is landed."""
+def line_pieces(handle: BinaryIO, size: int) -> Iterator[bytes]:
+    """The rest of the file in pieces of about ``size`` bytes, each ending at a line's end
+    (the last one perhaps without it)."""
+    rest = b""
+    while chunk := handle.read(size):
+        data = rest + chunk
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            yield data[:cut]
+        rest = data[cut:]
+    if rest:
+        yield rest
+
+
+def _copy_plain(
+    conn: psycopg.Connection,
+    path: Path,
+    copy_sql: sql.Composed,
+    progress: Progress,
+    records: int,
+    screen: LineScreen | None,
+) -> None:
+    """Send the file's lines after the header to COPY, numbered (and flagged by the screen, if
+    any); the server must have read exactly the records the check counted, or nothing is landed.
+
+    The screen reads SCREEN_BYTES at a time (each call is a few Arrow kernels over them, and a
+    call's cost is mostly per call); numbering then goes NUMBER_BYTES at a time.
+    """
     size = max(path.stat().st_size, 1)
     width = len(str(records))
     number = 1
     with open(path, "rb") as handle, conn.cursor() as cur:
         with cur.copy(copy_sql) as copy:
             handle.readline()  # the header (a BOM, if any, is in it)
-            rest = b""
-            while chunk := handle.read(NUMBER_BYTES):
-                data = rest + chunk
-                cut = data.rfind(b"\n") + 1
-                data, rest = data[:cut], data[cut:]
-                if data:
-                    copy.write(numbered_lines(data, number, width))
-                    number += data.count(b"\n")
+            for block in line_pieces(handle, SCREEN_BYTES):
+                flags = screen.flags(block) if screen is not None else None
+                done = 0
+                for piece in line_pieces(io.BytesIO(block), NUMBER_BYTES):
+                    lines = piece.count(b"\n") + (not piece.endswith(b"\n"))
+                    copy.write(
+                        numbered_lines(piece, number, width, None if flags is None else flags[done : done + lines])
+                    )
+                    number, done = number + lines, done + lines
                 progress.update(records * handle.tell() // size, handle.tell())
-            if rest:
-                copy.write(numbered_lines(rest, number, width))
         if cur.rowcount != records:
             raise RuntimeError(f"{path.name}: the server read {cur.rowcount} records where {records} were counted")
+
+
+@dataclass(frozen=True)
+class LineScreen:
+    """A feed's record screen (expectations/screens.py) for a plain file's header."""
+
+    screen: RecordScreen
+    columns: list[str | None]  # per header position: the contract column, or None for an extra
+
+    def flags(self, data: bytes) -> np.ndarray:
+        """For each line of ``data``, whether the screen cleared it."""
+        return self.screen.cleared(self.columns, lines_of(data, line_starts(data)))
 
 
 def land_file(
@@ -256,9 +310,12 @@ def land_file(
     path: Path,
     encoding: str,
     table: str,
+    screen: RecordScreen | None = None,
 ) -> LandedFile:
     """Create ``table`` and COPY the file's records into it; raises FileRejected.
 
+    ``screen``, the feed's row screen, flags the rows of a plain UTF-8 file it clears of every
+    row-level rule (SCREENED); other rows, and every row of any other file, stay unflagged.
     The caller owns the transaction: a failure part-way leaves nothing behind.
     """
     progress = Progress(f"land {path.name}", total=path.stat().st_size)
@@ -281,8 +338,8 @@ def land_file(
     conn.execute(
         sql.SQL(
             "CREATE UNLOGGED TABLE {} (source_row bigint NOT NULL, {},"
-            " _ragged boolean NOT NULL DEFAULT false, _overflow jsonb)"
-        ).format(sql.Identifier(schema, name), sql.SQL(", ").join(column_defs))
+            " _ragged boolean NOT NULL DEFAULT false, _overflow jsonb, {} boolean NOT NULL DEFAULT false)"
+        ).format(sql.Identifier(schema, name), sql.SQL(", ").join(column_defs), sql.Identifier(SCREENED))
     )
     # Order of cells sent to COPY: contract columns in header order, then extras (or their object).
     if wide:
@@ -296,12 +353,15 @@ def land_file(
     plain = None if wide else plain_records(path, width)
     if plain is not None:
         records.close()
+        lines = None
+        if screen is not None and encoding in SCREENED_ENCODINGS:
+            lines = LineScreen(screen, positions)
         copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv, FREEZE, ENCODING {})").format(
             sql.Identifier(schema, name),
-            sql.SQL(", ").join(sql.Identifier(c) for c in ["source_row", *target]),
+            sql.SQL(", ").join(sql.Identifier(c) for c in ["source_row", *([SCREENED] if lines else []), *target]),
             sql.Literal(SERVER_ENCODINGS[encoding]),
         )
-        _copy_plain(conn, path, copy_sql, progress, plain)
+        _copy_plain(conn, path, copy_sql, progress, plain, lines)
         progress.finish(plain)
         return LandedFile(table=table, rows_in=plain, header=header, extra_columns=extras)
     copy_cols = sql.SQL(", ").join(

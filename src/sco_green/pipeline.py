@@ -20,6 +20,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from expectations.feed_rules import screen_for
 from sco_green import ledger
 from sco_green.checks import record_feed_check, record_gx_checks
 from sco_green.decode import FileFacts, inspect_file
@@ -210,7 +211,7 @@ def land(feed_name: str, inbox: str | Path, url: str) -> list[FileEntry]:
             path = paths[decision.file_name]
             try:
                 with conn.transaction():
-                    landed = land_file(conn, spec, path, fact.encoding, table)
+                    landed = land_file(conn, spec, path, fact.encoding, table, screen_for(feed_name))
                     if changed_since(path, fact):
                         raise FileChanged
             except FileRejected as exc:
@@ -284,7 +285,7 @@ def _ensure_landed(entry: FileEntry, url: str) -> None:
         with conn.transaction():
             if present:
                 conn.execute(sql.SQL("DROP TABLE {}").format(landing))
-            landed = land_file(conn, feed(entry.feed), path, entry.encoding, table)
+            landed = land_file(conn, feed(entry.feed), path, entry.encoding, table, screen_for(entry.feed))
         if landed.rows_in != entry.rows_in:
             raise RuntimeError(f"{entry.file_name}: re-landed {landed.rows_in} rows, not {entry.rows_in}")
 

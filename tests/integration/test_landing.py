@@ -54,8 +54,9 @@ def test_a_plain_file_lands_as_the_csv_module_would_land_it(
     judged = _land(db, quoted, encoding, 2)
     assert straight == judged
     assert [row[0] for row in straight] == [1, 2, 3, 4]  # source_row: the record number
-    assert straight[0][-3] == "天津子牙" and straight[1][-3] is None  # extras land in x_1
-    assert all(row[-2] is False and row[-1] is None for row in straight)  # not ragged
+    assert straight[0][-4] == "天津子牙" and straight[1][-4] is None  # extras land in x_1
+    assert all(row[-3] is False and row[-2] is None for row in straight)  # not ragged
+    assert all(row[-1] is False for row in straight)  # landed without a screen: nothing cleared
 
 
 def test_a_count_the_server_disagrees_with_lands_nothing(

@@ -1,8 +1,10 @@
 """Which files may go to the server's CSV parser as they are: plain_records says how many
 records a plain file has, and None for anything the csv module must judge."""
 
+import io
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sco_green import landing
@@ -84,3 +86,16 @@ def test_numbered_lines_prefix_each_line_with_its_record_number(
     data: bytes, first: int, width: int, numbered: bytes
 ) -> None:
     assert landing.numbered_lines(data, first, width) == numbered
+
+
+def test_numbered_lines_carry_each_line_flag_after_its_number() -> None:
+    flags = np.array([True, False, True])
+    assert landing.numbered_lines(b"a,b\nc,d\ne,f", 7, 2, flags) == b"07,t,a,b\n08,f,c,d\n09,t,e,f"
+
+
+@pytest.mark.parametrize("size", [1, 5, 8, 1000])
+def test_pieces_end_at_line_ends_and_keep_every_byte(size: int) -> None:
+    data = b"1,2\n33,44\n\n555,666\n7,8"
+    pieces = list(landing.line_pieces(io.BytesIO(data), size))
+    assert b"".join(pieces) == data
+    assert all(p.endswith(b"\n") for p in pieces[:-1])
