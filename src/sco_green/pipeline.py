@@ -206,7 +206,6 @@ def land(feed_name: str, inbox: str | Path, url: str) -> list[FileEntry]:
                 entries.append(entry)
                 continue
             table = landing_table(feed_name, load_id)
-            start_importing_validation()
             started = time.monotonic()
             path = paths[decision.file_name]
             try:
@@ -307,6 +306,8 @@ def _ensure_validated(entry: FileEntry, url: str) -> None:
 
 def validate(entries: list[FileEntry], url: str) -> list[FileEntry]:
     """Run the feed suite on every landed file; decide loaded or blocked."""
+    if any(entry.table is not None for entry in entries):
+        start_importing_validation()  # while the server runs the first file's rules
     for entry in entries:
         if entry.table is None:
             continue

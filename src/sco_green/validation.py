@@ -136,11 +136,12 @@ def _import_validation() -> None:
 def start_importing_validation() -> None:
     """Import GX (3-5 s, CPU in this process) in a background thread, once per process.
 
-    Called as files start to land: the landing thread then mostly waits on the server's COPY,
-    so where the same process validates next (a night run in one process, ``ingest_feed``) the
-    import is done by the time it does; an import already started is simply waited for. The
-    thread is not a daemon: a process that only lands finishes the import before it exits
-    rather than being torn down in the middle of one.
+    Called as validation starts: the process then mostly waits on the server running the first
+    file's rules, and the suite, which needs GX, comes after them; an import already started is
+    simply waited for. Landing does not call it: the client is busy numbering and screening
+    lines then, and Airflow's land task never validates. The thread is not a daemon: a process
+    that stops before the suite finishes the import before it exits rather than being torn down
+    in the middle of one.
     """
     global _warming
     if _warming is not None or "great_expectations" in sys.modules:

@@ -287,27 +287,31 @@ def test_a_night_without_files_never_imports_great_expectations(tmp_path: Path, 
     assert done.stdout.strip().splitlines()[-1] == "False"
 
 
-def test_landing_a_file_imports_great_expectations_meanwhile_and_a_land_only_process_exits_cleanly(
+def test_landing_never_imports_great_expectations_and_validating_imports_it_while_the_rules_run(
     clean_inbox: Path, tmp_path: Path, warehouse_url: str
 ) -> None:
-    """GX is imported in the background while the file lands, ready for validation in the same
-    process; a process that only lands waits for that import at exit instead of dying in it."""
+    """A land-only process (Airflow's land task) never imports GX; validating starts importing it
+    in the background before the server runs the first file's rules, ready for the suite."""
     header, rows = _clean_rows(clean_inbox, "trade")
     write_csv(tmp_path / CLEAN_FILES["trade"], header, rows)
     code = (
-        "import atexit, sys\n"
+        "import sys\n"
         "from sco_green import pipeline, validation, warehouse\n"
         "url, inbox = sys.argv[1:3]\n"
         "warehouse.bootstrap(url)\n"
         "entries = pipeline.land('trade', inbox, url)\n"
-        "print(entries[0].rows_in, validation._warming.name)\n"
-        "suites = lambda: getattr(sys.modules.get('expectations.suites'), 'configure_suite', None) is not None\n"
-        "atexit.register(lambda: print('imported at exit:', suites(), flush=True))\n"
+        "print(entries[0].rows_in, 'great_expectations' in sys.modules)\n"
+        "tag_and_cast = validation._tag_and_cast\n"
+        "def watched(*args):\n"
+        "    print('importing as the rules run:', validation._warming.name)\n"
+        "    return tag_and_cast(*args)\n"
+        "validation._tag_and_cast = watched\n"
+        "print(pipeline.validate(entries, url)[0].status)\n"
     )
     done = subprocess.run([sys.executable, "-c", code, warehouse_url, str(tmp_path)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip().splitlines()[-2:] == [f"{len(rows)} import-gx", "imported at exit: True"]
-    assert "Fatal Python error" not in done.stderr
+    expected = [f"{len(rows)} False", "importing as the rules run: import-gx", "loaded"]
+    assert done.stdout.strip().splitlines()[-3:] == expected
 
 
 INTEGER_SHAPES = {
