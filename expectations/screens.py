@@ -3,7 +3,7 @@
 The row rules' SQL predicates stay the one word on whether a row breaks a rule. A screen is a
 stricter, cheaper reading of all of them together: the usual shape of a record (one pattern per
 column, joined into one pattern per line, which RE2 matches in a single pass) and a few checks
-across columns on the fields captured from the lines. Landing flags the lines a screen clears;
+across columns on the fields split from the lines. Landing flags the lines a screen clears;
 validation runs the row rules' SQL only on the others. A screen can therefore make validation
 faster but never change what it finds: a line it wrongly doubts is checked in SQL as before,
 and ``tests/integration/test_screens.py`` holds each screen to the rules on edge values (a
@@ -35,11 +35,11 @@ USUAL_TIMESTAMP = (
     r"[1-9][0-9]{3}-" + _DAY + r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](Z|[+-](0[0-9]|1[0-5]):[0-5][0-9])"
 )
 
-Fields = Mapping[str, pa.Array]  # captured fields of the lines, NULL where empty
+Fields = Mapping[str, pa.Array]  # one column's fields of the lines, NULL where empty
 
 
 def one_of(values: Sequence[str] | set[str] | frozenset[str]) -> str:
-    """A field that is exactly one of the values (given; none may hold a regex character)."""
+    """A field that is exactly one of the values (never empty; none may hold a regex character)."""
     escaped = sorted(v for v in values if v)
     if any(not v.replace("_", "").replace("-", "").isalnum() for v in escaped):
         raise ValueError("screen sets hold plain words only")
