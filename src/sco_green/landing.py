@@ -38,6 +38,7 @@ from typing import BinaryIO
 
 import numpy as np
 import psycopg
+import pyarrow as pa
 from psycopg import sql
 
 from expectations.rules import SCREENED
@@ -283,9 +284,8 @@ def _copy_plain(
                 done = 0
                 for piece in line_pieces(io.BytesIO(block), NUMBER_BYTES):
                     lines = piece.count(b"\n") + (not piece.endswith(b"\n"))
-                    copy.write(
-                        numbered_lines(piece, number, width, None if flags is None else flags[done : done + lines])
-                    )
+                    marks = None if flags is None else flags[done : done + lines]
+                    copy.write(numbered_lines(piece, number, width, marks))
                     number, done = number + lines, done + lines
                 progress.update(records * handle.tell() // size, handle.tell())
         if cur.rowcount != records:
@@ -300,8 +300,14 @@ class LineScreen:
     columns: list[str | None]  # per header position: the contract column, or None for an extra
 
     def flags(self, data: bytes) -> np.ndarray:
-        """For each line of ``data``, whether the screen cleared it."""
-        return self.screen.cleared(self.columns, lines_of(data, line_starts(data)))
+        """For each line of ``data``, whether the screen cleared it; none when Arrow fails on the
+        lines (the screen only spares the rules' SQL work, so their SQL then checks them all)."""
+        starts = line_starts(data)
+        try:
+            return self.screen.cleared(self.columns, lines_of(data, starts))
+        except pa.ArrowException:
+            log.warning("%d lines could not be screened: the rules check each of them", len(starts), exc_info=True)
+            return np.zeros(len(starts), bool)
 
 
 def land_file(

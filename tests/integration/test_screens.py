@@ -11,10 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import psycopg
+import pyarrow as pa
 import pytest
 
 from expectations.feed_rules import rules_for, screen_for
 from expectations.rules import SCREENED, tagging_query
+from expectations.screens import RecordScreen
 from sco_green import landing
 from sco_green.feeds import feed
 
@@ -179,3 +181,20 @@ def test_rows_are_flagged_only_in_plain_utf8_files(tmp_path: Path, db: psycopg.C
             landing.land_file(db, spec, path, encoding, table, screen_for("trade"))
         flagged[path.name] = [f for (f,) in db.execute(f"SELECT {SCREENED} FROM {table} ORDER BY source_row")]
     assert flagged == {"plain.csv": [True, True], "quoted.csv": [False, False], "gb.csv": [False, False]}
+
+
+def test_lines_arrow_cannot_screen_land_unflagged_for_the_rules_to_check(
+    tmp_path: Path, db: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fails(self: object, columns: object, lines: object) -> None:
+        raise pa.ArrowInvalid("no such kernel")
+
+    monkeypatch.setattr(RecordScreen, "cleared", fails)
+    spec = feed("trade")
+    row = [TRADE_BASE[c] for c in spec.column_names]
+    path = _write_plain(tmp_path / "plain.csv", list(spec.column_names), [row, row], "\n")
+    table = landing.landing_table("trade", 1)
+    with db.transaction():
+        landed = landing.land_file(db, spec, path, "utf-8", table, screen_for("trade"))
+    assert landed.rows_in == 2
+    assert db.execute(f"SELECT count(*) FROM {table} WHERE NOT {SCREENED}").fetchone()[0] == 2
