@@ -216,23 +216,30 @@ def plain_records(path: Path, width: int) -> int | None:
     return lines - 1 if lines else None
 
 
-def line_starts(data: bytes) -> np.ndarray:
+def line_starts(data: bytes | memoryview) -> np.ndarray:
     """Where each line of ``data`` (complete lines, but the last may lack its ending) starts."""
     ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
     starts = np.concatenate(([0], ends + 1))
     return starts[:-1] if starts[-1] == len(data) else starts
 
 
-def numbered_lines(data: bytes, first: int, width: int, flags: np.ndarray | None = None) -> bytes:
+def numbered_lines(
+    data: bytes | memoryview,
+    first: int,
+    width: int,
+    flags: np.ndarray | None = None,
+    starts: np.ndarray | None = None,
+) -> bytes:
     """Each line of ``data`` (complete lines, but the last may lack its ending) prefixed with its
     number, from ``first``, zero-padded to ``width`` digits, and a comma; with ``flags`` (one
-    per line), then ``t,`` or ``f,``.
+    per line), then ``t,`` or ``f,``. ``starts``: the lines' ``line_starts``, when known.
 
     The server numbering rows itself (a column default) took a third of a plain file's landing;
     here it is a few vectorised passes over the chunk.
     """
     chunk = np.frombuffer(data, np.uint8)
-    starts = line_starts(data)
+    if starts is None:
+        starts = line_starts(data)
     numbers = np.arange(first, first + len(starts), dtype=np.int64)
     size = width + 1 if flags is None else width + 3
     prefixes = np.empty((len(starts), size), np.uint8)
@@ -270,8 +277,9 @@ def _copy_plain(
     """Send the file's lines after the header to COPY, numbered (and flagged by the screen, if
     any); the server must have read exactly the records the check counted, or nothing is landed.
 
-    The screen reads SCREEN_BYTES at a time (each call is a few Arrow kernels over them, and a
-    call's cost is mostly per call); numbering then goes NUMBER_BYTES at a time.
+    The file is read SCREEN_BYTES at a time and its lines found once: the screen takes them all
+    in one call (a few Arrow kernels, whose cost is mostly per call), and numbering then takes
+    them NUMBER_BYTES at a time.
     """
     size = max(path.stat().st_size, 1)
     width = len(str(records))
@@ -280,16 +288,32 @@ def _copy_plain(
         with cur.copy(copy_sql) as copy:
             handle.readline()  # the header (a BOM, if any, is in it)
             for block in line_pieces(handle, SCREEN_BYTES):
-                flags = screen.flags(block) if screen is not None else None
-                done = 0
-                for piece in line_pieces(io.BytesIO(block), NUMBER_BYTES):
-                    lines = piece.count(b"\n") + (not piece.endswith(b"\n"))
-                    marks = None if flags is None else flags[done : done + lines]
-                    copy.write(numbered_lines(piece, number, width, marks))
-                    number, done = number + lines, done + lines
+                starts = line_starts(block)
+                flags = screen.flags(block, starts) if screen is not None else None
+                ends = np.append(starts[1:], len(block))
+                for first, stop in _numbering_spans(starts, len(block)):
+                    begin = starts[first]
+                    copy.write(
+                        numbered_lines(
+                            memoryview(block)[begin : ends[stop - 1]],
+                            number + first,
+                            width,
+                            None if flags is None else flags[first:stop],
+                            starts[first:stop] - begin,
+                        )
+                    )
+                number += len(starts)
                 progress.update(records * handle.tell() // size, handle.tell())
         if cur.rowcount != records:
             raise RuntimeError(f"{path.name}: the server read {cur.rowcount} records where {records} were counted")
+
+
+def _numbering_spans(starts: np.ndarray, size: int) -> Iterator[tuple[int, int]]:
+    """(first line, line after the last) of consecutive pieces of about NUMBER_BYTES each, over
+    lines starting at ``starts`` in ``size`` bytes; a longer line is a piece of its own."""
+    cuts = np.searchsorted(starts, np.arange(NUMBER_BYTES, size, NUMBER_BYTES))
+    bounds = np.unique(np.concatenate(([0], cuts, [len(starts)])))
+    return zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
 
 
 @dataclass(frozen=True)
@@ -299,10 +323,10 @@ class LineScreen:
     screen: RecordScreen
     columns: list[str | None]  # per header position: the contract column, or None for an extra
 
-    def flags(self, data: bytes) -> np.ndarray:
-        """For each line of ``data``, whether the screen cleared it; none when Arrow fails on the
-        lines (the screen only spares the rules' SQL work, so their SQL then checks them all)."""
-        starts = line_starts(data)
+    def flags(self, data: bytes, starts: np.ndarray) -> np.ndarray:
+        """For each line of ``data`` (starting at ``starts``), whether the screen cleared it; none
+        when Arrow fails on the lines (the screen only spares the rules' SQL work, so their SQL
+        then checks them all)."""
         try:
             return self.screen.cleared(self.columns, lines_of(data, starts))
         except pa.ArrowException:

@@ -9,6 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from expectations.feed_rules import screen_for
 from sco_green import landing
 from sco_green.feeds import TRADE
 
@@ -68,3 +69,22 @@ def test_a_count_the_server_disagrees_with_lands_nothing(
     with pytest.raises(RuntimeError, match="read 4 records where 5 were counted"), db.transaction():
         landing.land_file(db, TRADE, plain, "utf-8", table)
     assert db.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0] is None
+
+
+@pytest.mark.parametrize(("screen_bytes", "number_bytes"), [(1, 1), (64, 16), (200, 1000)])
+def test_a_plain_file_lands_the_same_whatever_its_pieces(
+    tmp_path: Path, db: psycopg.Connection, monkeypatch: pytest.MonkeyPatch, screen_bytes: int, number_bytes: int
+) -> None:
+    plain = _write(tmp_path / "plain.csv", csv.QUOTE_MINIMAL, "utf-8", "\r\n")
+
+    def land(load_id: int) -> list[tuple]:
+        table = landing.landing_table("trade", load_id)
+        with db.transaction():
+            landing.land_file(db, TRADE, plain, "utf-8", table, screen_for("trade"))
+        return db.execute(f"SELECT * FROM {table} ORDER BY source_row").fetchall()
+
+    whole = land(1)
+    monkeypatch.setattr(landing, "SCREEN_BYTES", screen_bytes)
+    monkeypatch.setattr(landing, "NUMBER_BYTES", number_bytes)
+    assert land(2) == whole
+    assert [row[0] for row in whole] == [1, 2, 3, 4] and whole[0][-1] is True  # the valid row is screened

@@ -99,3 +99,13 @@ def test_pieces_end_at_line_ends_and_keep_every_byte(size: int) -> None:
     pieces = list(landing.line_pieces(io.BytesIO(data), size))
     assert b"".join(pieces) == data
     assert all(p.endswith(b"\n") for p in pieces[:-1])
+
+
+@pytest.mark.parametrize("piece", [1, 4, 9, 10, 64])
+def test_numbering_spans_take_every_line_once_in_order(monkeypatch: pytest.MonkeyPatch, piece: int) -> None:
+    monkeypatch.setattr(landing, "NUMBER_BYTES", piece)
+    data = b"1,2\n33,44\n555,666\n7,8"
+    starts = landing.line_starts(data)
+    spans = list(landing._numbering_spans(starts, len(data)))
+    assert [line for first, stop in spans for line in range(first, stop)] == [0, 1, 2, 3]
+    assert all(first < stop for first, stop in spans)
