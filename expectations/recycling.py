@@ -11,6 +11,7 @@ from expectations.rules import (
     Rule,
     bad_decimal,
     duplicated,
+    literal,
     not_in,
     optional_not_in,
     where,
@@ -30,7 +31,10 @@ from expectations.screens import (
 from sco_green import reference
 from sco_green.feeds import RECYCLING
 
-HW_CODE = "^[0-9]{{3}}-[0-9]{{3}}-[0-9]{{2}}$"
+# The sets and pattern both the rules and the screen hold a ticket to.
+DIRECTIONS = ("IN", "OUT")
+STATUSES = ("OK", "VOID")
+HW_CODE = "[0-9]{3}-[0-9]{3}-[0-9]{2}"  # a hazardous-waste code, NNN-NNN-NN
 
 
 def recycling_rules() -> list[Rule]:
@@ -47,7 +51,7 @@ def recycling_rules() -> list[Rule]:
             "ticket_no and enterprise_id are present",
             where("(ticket_no IS NULL OR enterprise_id IS NULL)"),
         ),
-        Rule("R03", BLOCK, "direction is IN or OUT", where(not_in("direction", ["IN", "OUT"]))),
+        Rule("R03", BLOCK, "direction is IN or OUT", where(not_in("direction", DIRECTIONS))),
         Rule(
             "R04",
             BLOCK,
@@ -88,7 +92,7 @@ def recycling_rules() -> list[Rule]:
             "R08",
             BLOCK,
             "hw_code, when given, is a hazardous-waste code NNN-NNN-NN",
-            where(f"(hw_code IS NOT NULL AND hw_code !~ '{HW_CODE}')"),
+            where(f"(hw_code IS NOT NULL AND hw_code !~ {literal('^' + HW_CODE + '$')})"),
         ),
         Rule(
             "R09",
@@ -102,7 +106,7 @@ def recycling_rules() -> list[Rule]:
             "origin_iso3 and destination_iso3, when given, are ISO alpha-3 codes",
             where(f"({optional_not_in('origin_iso3', iso)} OR {optional_not_in('destination_iso3', iso)})"),
         ),
-        Rule("R11", BLOCK, "status is OK or VOID", where(not_in("status", ["OK", "VOID"]))),
+        Rule("R11", BLOCK, "status is OK or VOID", where(not_in("status", STATUSES))),
         Rule("R12", BLOCK, "(park_id, ticket_no) occurs once in the file", duplicated(RECYCLING.key)),
         RAGGED,
     ]
@@ -116,7 +120,7 @@ def recycling_screen() -> RecordScreen:
             "park_id": one_of(reference.park_ids()),
             "ticket_no": GIVEN,
             "enterprise_id": GIVEN,
-            "direction": one_of(["IN", "OUT"]),
+            "direction": one_of(DIRECTIONS),
             "segment": one_of(reference.recycling_segments()),
             "weigh_in_at": USUAL_TIMESTAMP,
             "weigh_out_at": USUAL_TIMESTAMP,
@@ -124,10 +128,10 @@ def recycling_screen() -> RecordScreen:
             "tare_kg": SMALL_DECIMAL,
             "deduction_kg": optional(SMALL_DECIMAL),
             "net_kg": SMALL_DECIMAL,
-            "hw_code": optional(HW_CODE.format().strip("^$")),
+            "hw_code": optional(HW_CODE),
             "origin_iso3": optional(one_of(iso)),
             "destination_iso3": optional(one_of(iso)),
-            "status": one_of(["OK", "VOID"]),
+            "status": one_of(STATUSES),
         },
         across=(
             Across(("weigh_in_at", "weigh_out_at"), _weighed_out_after_in),

@@ -24,8 +24,17 @@ UNIT_VALUE_FACTOR = 50
 INT_MAX = 2_147_483_647  # the contract's int is published as a PostgreSQL integer
 
 
+FLOWS = ("M", "X")  # import, export
+
+
+def partner_codes() -> set[str]:
+    """What a partner may be: an ISO alpha-3 code or WLD (the world)."""
+    return reference.iso3_codes() | {"WLD"}
+
+
 def trade_rules() -> list[Rule]:
     iso = reference.iso3_codes()
+    partners = partner_codes()
     return [
         Rule(
             "T01",
@@ -38,9 +47,9 @@ def trade_rules() -> list[Rule]:
             "T03",
             BLOCK,
             "partner_iso3 is an ISO alpha-3 code or WLD, and not the reporter",
-            where(f"({not_in('partner_iso3', iso | {'WLD'})} OR partner_iso3 IS NOT DISTINCT FROM reporter_iso3)"),
+            where(f"({not_in('partner_iso3', partners)} OR partner_iso3 IS NOT DISTINCT FROM reporter_iso3)"),
         ),
-        Rule("T04", BLOCK, "flow is M (import) or X (export)", where(not_in("flow", ["M", "X"]))),
+        Rule("T04", BLOCK, "flow is M (import) or X (export)", where(not_in("flow", FLOWS))),
         Rule(
             "T05",
             BLOCK,
@@ -91,8 +100,8 @@ def trade_screen() -> RecordScreen:
         fields={
             "year": "20[0-9][0-9]|2100",
             "reporter_iso3": one_of(iso),
-            "partner_iso3": one_of(iso | {"WLD"}),
-            "flow": one_of(["M", "X"]),
+            "partner_iso3": one_of(partner_codes()),
+            "flow": one_of(FLOWS),
             "hs_version": one_of(reference.hs_versions()),
             "hs6": "[0-9]{6}",
             "trade_value_usd": UNSIGNED_DECIMAL,
