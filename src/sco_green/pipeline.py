@@ -30,10 +30,11 @@ from sco_green.raw_tables import publish_typed, remove_loads
 from sco_green.validation import (
     BLOCK_SHARE,
     FileValidation,
+    count_tagged,
     fail_table,
     start_importing_validation,
+    tag_and_cast_landed,
     typed_table,
-    validate_landed,
 )
 from sco_green.warehouse import connect
 
@@ -305,14 +306,20 @@ def _ensure_validated(entry: FileEntry, url: str) -> None:
 
 
 def validate(entries: list[FileEntry], url: str) -> list[FileEntry]:
-    """Run the feed suite on every landed file; decide loaded or blocked."""
-    if any(entry.table is not None for entry in entries):
-        start_importing_validation()  # while the server runs the first file's rules
-    for entry in entries:
-        if entry.table is None:
-            continue
+    """Run the feed suite on every landed file; decide loaded or blocked.
+
+    Every file's rules run in the server before GX counts the first file's tags: GX's import (a
+    few seconds of this process's CPU) then overlaps all of that server work, not one file's.
+    """
+    landed = [entry for entry in entries if entry.table is not None]
+    if landed:
+        start_importing_validation()
+    typed_rows = {}
+    for entry in landed:
         _ensure_landed(entry, url)
-        result = validate_landed(url, entry.feed, entry.file_name, entry.table, entry.load_id)
+        typed_rows[entry.load_id] = tag_and_cast_landed(url, entry.feed, entry.file_name, entry.table, entry.load_id)
+    for entry in landed:
+        result = count_tagged(url, entry.feed, entry.file_name, entry.table, typed_rows[entry.load_id])
         entry.validation = result
         rows_in = entry.rows_in
         share = result.rows_failed / rows_in if rows_in else 0.0

@@ -358,11 +358,23 @@ def _keep_failures(url: str, outcomes: list[ExpectationOutcome], tags: str, fail
         return conn.execute(sql.SQL("SELECT count(DISTINCT source_row) FROM {}").format(kept)).fetchone()[0]
 
 
-def validate_landed(url: str, feed_name: str, file_name: str, table: str, load_id: int) -> FileValidation:
-    """Tag the landed rows with the rules they break (one scan) and cast the rest, have GX count
-    each rule's tags, and keep the rows breaking a block rule for the quarantine."""
+def tag_and_cast_landed(url: str, feed_name: str, file_name: str, table: str, load_id: int) -> int:
+    """A landed file's first half of validation, all in the server (no GX): tag the rows with the
+    rules they break (one scan) and cast the rest; returns the typed rows."""
+    return _tag_and_cast(url, rules_for(feed_name, file_name), feed(feed_name), table, load_id, file_name)
+
+
+def count_tagged(url: str, feed_name: str, file_name: str, table: str, typed_rows: int) -> FileValidation:
+    """The second half: GX counts each rule's tags, and the rows breaking a block rule are kept
+    for the quarantine."""
     tags = tag_table(table)
-    typed_rows = _tag_and_cast(url, rules_for(feed_name, file_name), feed(feed_name), table, load_id, file_name)
     outcomes = run_suite(url, feed_name, file_name, tags)
     rows_failed = _keep_failures(url, outcomes, tags, fail_table(table))
     return FileValidation(suite_name(feed_name), outcomes, rows_failed, typed_rows)
+
+
+def validate_landed(url: str, feed_name: str, file_name: str, table: str, load_id: int) -> FileValidation:
+    """Tag the landed rows with the rules they break (one scan) and cast the rest, have GX count
+    each rule's tags, and keep the rows breaking a block rule for the quarantine."""
+    typed_rows = tag_and_cast_landed(url, feed_name, file_name, table, load_id)
+    return count_tagged(url, feed_name, file_name, table, typed_rows)
