@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from expectations.feed_rules import rules_for
+from sco_green import validation
 from sco_green.feeds import FEEDS, TRADE
 from sco_green.generate import generate, member_fault_rows, ticket_fault_rows, trade_fault_rows
 from sco_green.pipeline import ingest_feed, land, validate
@@ -312,6 +313,34 @@ def test_landing_never_imports_great_expectations_and_validating_imports_it_whil
     assert done.returncode == 0, done.stderr[-2000:]
     expected = [f"{len(rows)} False", "importing as the rules run: import-gx", "loaded"]
     assert done.stdout.strip().splitlines()[-3:] == expected
+
+
+def test_every_files_rules_run_before_gx_counts_the_first_files_tags(
+    clean_inbox: Path, tmp_path: Path, db: psycopg.Connection, warehouse_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Validating several files runs all their rules in the server first, then GX's suite on each:
+    GX's import overlaps every file's server work, and each file keeps its own result."""
+    header, rows = _clean_rows(clean_inbox, "trade")
+    write_csv(tmp_path / "trade" / "trade_2024_r0.csv", header, rows[:60])
+    write_csv(tmp_path / "trade" / "trade_2025_r0.csv", header, rows[60:])
+    steps: list[tuple[str, str]] = []
+    tag_and_cast, run_suite = validation._tag_and_cast, validation.run_suite
+
+    def tagging(url, rules, spec, landing, load_id, file_name):  # noqa: ANN001, ANN202
+        steps.append(("rules", file_name))
+        return tag_and_cast(url, rules, spec, landing, load_id, file_name)
+
+    def counting(url, feed_name, file_name, table):  # noqa: ANN001, ANN202
+        steps.append(("suite", file_name))
+        return run_suite(url, feed_name, file_name, table)
+
+    monkeypatch.setattr(validation, "_tag_and_cast", tagging)
+    monkeypatch.setattr(validation, "run_suite", counting)
+    entries = validate(land("trade", tmp_path, warehouse_url), warehouse_url)
+    names = [entry.file_name for entry in entries]
+    assert steps == [("rules", name) for name in names] + [("suite", name) for name in names]
+    assert len(names) == 2
+    assert [(entry.status, entry.validation.typed_rows) for entry in entries] == [("loaded", 60), ("loaded", 59)]
 
 
 INTEGER_SHAPES = {
