@@ -109,3 +109,38 @@ def test_numbering_spans_take_every_line_once_in_order(monkeypatch: pytest.Monke
     spans = list(landing._numbering_spans(starts, len(data)))
     assert [line for first, stop in spans for line in range(first, stop)] == [0, 1, 2, 3]
     assert all(first < stop for first, stop in spans)
+
+
+class EvenLines:
+    """A screen clearing the lines whose first field is even, like a LineScreen's ``flags``."""
+
+    def flags(self, data: bytes, starts: np.ndarray) -> np.ndarray:
+        return np.array([int(line.split(b",")[0]) % 2 == 0 for line in bytes(data).splitlines()])
+
+
+@pytest.mark.parametrize("size", [1, 10, 100, 1 << 20])
+def test_blocks_screened_ahead_keep_every_line_with_its_own_flag(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    body = b"".join(b"%d,x,y\n" % n for n in range(1, 301))
+    monkeypatch.setattr(landing, "SCREEN_BYTES", size)
+    blocks = list(landing.screened_blocks(io.BytesIO(body), EvenLines()))
+    assert b"".join(block for block, _, _ in blocks) == body
+    assert all(len(starts) == len(flags) == block.count(b"\n") for block, starts, flags in blocks)
+    flags = np.concatenate([flags for _, _, flags in blocks])
+    assert flags.tolist() == [n % 2 == 0 for n in range(1, 301)]
+
+
+def test_a_screen_failing_in_its_thread_fails_the_landing() -> None:
+    class Broken:
+        def flags(self, data: bytes, starts: np.ndarray) -> np.ndarray:
+            raise ValueError("screen broke")
+
+    with pytest.raises(ValueError, match="screen broke"):
+        list(landing.screened_blocks(io.BytesIO(b"1,x,y\n2,x,y\n"), Broken()))
+
+
+def test_without_a_screen_blocks_carry_no_flags() -> None:
+    blocks = list(landing.screened_blocks(io.BytesIO(b"1,x,y\n2,x,y"), None))
+    assert [(block, starts.tolist(), flags) for block, starts, flags in blocks] == [
+        (b"1,x,y\n", [0], None),
+        (b"2,x,y", [0], None),  # the last line, without its ending, is read as a piece of its own
+    ]
