@@ -371,10 +371,3 @@ def count_tagged(url: str, feed_name: str, file_name: str, table: str, typed_row
     outcomes = run_suite(url, feed_name, file_name, tags)
     rows_failed = _keep_failures(url, outcomes, tags, fail_table(table))
     return FileValidation(suite_name(feed_name), outcomes, rows_failed, typed_rows)
-
-
-def validate_landed(url: str, feed_name: str, file_name: str, table: str, load_id: int) -> FileValidation:
-    """Tag the landed rows with the rules they break (one scan) and cast the rest, have GX count
-    each rule's tags, and keep the rows breaking a block rule for the quarantine."""
-    typed_rows = tag_and_cast_landed(url, feed_name, file_name, table, load_id)
-    return count_tagged(url, feed_name, file_name, table, typed_rows)
