@@ -136,8 +136,8 @@ def _import_validation() -> None:
 def start_importing_validation() -> None:
     """Import GX (3-5 s, CPU in this process) in a background thread, once per process.
 
-    Called as validation starts: the process then mostly waits on the server running the first
-    file's rules, and the suite, which needs GX, comes after them; an import already started is
+    Called as validation starts: the process then mostly waits on the server running every
+    file's rules, and the suites, which need GX, come after them; an import already started is
     simply waited for. Landing does not call it: the client is busy numbering and screening
     lines then, and Airflow's land task never validates. The thread is not a daemon: a process
     that stops before the suite finishes the import before it exits rather than being torn down
