@@ -287,7 +287,7 @@ def _copy_plain(
     number = 1
     with open(path, "rb") as handle, conn.cursor() as cur:
         with cur.copy(copy_sql) as copy:
-            handle.readline()  # the header (a BOM, if any, is in it)
+            sent = len(handle.readline())  # the header (a BOM, if any, is in it)
             for block, starts, flags in screened_blocks(handle, screen):
                 ends = np.append(starts[1:], len(block))
                 for first, stop in _numbering_spans(starts, len(block)):
@@ -302,7 +302,9 @@ def _copy_plain(
                         )
                     )
                 number += len(starts)
-                progress.update(records * handle.tell() // size, handle.tell())
+                # Counted from the blocks sent: the file's position is a block ahead, being screened.
+                sent += len(block)
+                progress.update(records * sent // size, sent)
         if cur.rowcount != records:
             raise RuntimeError(f"{path.name}: the server read {cur.rowcount} records where {records} were counted")
 
