@@ -118,7 +118,7 @@ def airflow_environment(var: Path, warehouse: str, inbox: Path, port: int, metad
             "SCO_GREEN_VAR": str(var),
             "WAREHOUSE_URL": warehouse,
             "SCO_GREEN_INBOX": str(inbox),
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__EXECUTOR": "sco_green.executor.PreloadingLocalExecutor",
             "AIRFLOW__CORE__PARALLELISM": "4",
             "AIRFLOW__CORE__DAGS_FOLDER": str(dags_dir()),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(plugins_dir()),

@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -125,16 +126,18 @@ _warming: threading.Thread | None = None
 
 
 def _import_validation() -> None:
+    started = time.perf_counter()
     try:
-        import great_expectations  # noqa: F401
-
-        import expectations.suites  # noqa: F401
+        import sco_green.worker_preload  # noqa: F401
     except Exception:  # noqa: BLE001 - validating imports again and reports the error there
         log.debug("importing GX ahead of validation failed", exc_info=True)
+    else:
+        log.info("validation engine (GX) imported by this process in %.1f s", time.perf_counter() - started)
 
 
 def start_importing_validation() -> None:
-    """Import GX (3-5 s, CPU in this process) in a background thread, once per process.
+    """Import GX (seconds of CPU in this process) in a background thread, once per process,
+    unless the worker that forked this process preloaded it (``sco_green.executor``).
 
     Called as validation starts: the process then mostly waits on the server running every
     file's rules, and the suites, which need GX, come after them; an import already started is
@@ -144,7 +147,10 @@ def start_importing_validation() -> None:
     in the middle of one.
     """
     global _warming
-    if _warming is not None or "great_expectations" in sys.modules:
+    if _warming is not None:
+        return
+    if "great_expectations" in sys.modules:
+        log.info("validation engine (GX) already loaded in this process")
         return
     _warming = threading.Thread(target=_import_validation, name="import-gx", daemon=False)
     _warming.start()

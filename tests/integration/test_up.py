@@ -27,6 +27,7 @@ from playwright.sync_api import sync_playwright
 
 from sco_green.generate import generate
 from sco_green.nightly import BUILD_DAGS, INGEST_DAGS
+from tests.task_logs import assert_validating_tasks_found_the_engine_preloaded
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -212,6 +213,8 @@ def test_up_runs_the_night_in_airflow_and_serves_every_user_until_sigterm(tmp_pa
         page = (folder / "var" / "audit" / "index.html").read_text(encoding="utf-8")
         assert all(name in page for name in night_files)
 
+        # The night's three feeds each validated files, in tasks forked from a preloaded worker.
+        assert_validating_tasks_found_the_engine_preloaded(folder / "var" / "airflow" / "logs", 3)
         _plugin_pages_need_a_login_and_stay_in_their_folders(port, api)
         shots = Path(os.environ.get("SCO_GREEN_SCREENSHOT_DIR") or tmp_path)  # kept as artifacts when named
         _log_in_and_see_the_dags(port, password, shots / "airflow-ui-dags.png")
