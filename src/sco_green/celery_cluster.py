@@ -138,6 +138,7 @@ class LocalCeleryCluster:
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta,
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": meta,
                 "AIRFLOW__CELERY__BROKER_URL": s.broker_url,
+                "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "sco_green.celery_config.CELERY_CONFIG",
                 "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + meta,
                 "AIRFLOW__OPERATORS__DEFAULT_QUEUE": self.queue,
                 "AIRFLOW__API__PORT": str(self.port),

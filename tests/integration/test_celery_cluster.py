@@ -18,6 +18,7 @@ from sco_green.dag_support import PIPELINE_TZ
 from sco_green.generate import generate
 from sco_green.marts_publish import mart_digests
 from sco_green.nightly import NIGHTLY_ORDER, run_cycle
+from tests.task_logs import assert_validating_tasks_found_the_engine_preloaded
 
 BROKER_URL = os.environ.get("SCO_GREEN_CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 
@@ -71,6 +72,7 @@ def test_nightly_on_two_celery_workers_succeeds_on_both_and_matches_the_in_proce
     ]
     assert {t.dag_id for t in result.tasks} == set(NIGHTLY_ORDER)
     assert {h.split("@")[0] for h in result.hosts} == {"worker-1", "worker-2"}
+    assert_validating_tasks_found_the_engine_preloaded(settings.home / "airflow" / "logs", 3)
 
     # The same inbox and logical date through the single-process path, in a second warehouse.
     single = new_database("sco_test")
