@@ -8,10 +8,13 @@ feed's generated files (large: the 5.09M-record trade file; the two 500,000-tick
     least any durable, typed load of the feed costs (the files measured hold valid rows only);
 (b) this project's ingest of the same file: land only (decode + COPY), and the full path
     (land, validate with GX in SQL, publish), with the peak RSS of each;
+(b') the full path in a process that imported GX before the timer started: how a task forked
+    by ``up``'s or a Celery worker finds it (``sco_green.executor``), and how the peers' timers
+    start, after their imports;
 (c) dlt loading the same CSV into PostgreSQL (its default path: a resource of row batches);
 (d) pandas.read_csv + DataFrame.to_sql(method="multi", chunksize=10_000).
 The peers need the optional group: ``uv sync --frozen --group bench``; ``--peers none`` skips them.
-``--repeat N`` runs (a) and both project paths N times, interleaved, and reports each one's
+``--repeat N`` runs (a), (a2) and the project paths N times, interleaved, and reports each one's
 median (every run's seconds are kept under ``runs``); the peers, minutes each, run once.
 Results are printed as a table per feed and written to bench/results/load-<scale>.json, where a
 run of some feeds (``--feeds``) replaces only those; each feed records its commit and date.
@@ -54,6 +57,12 @@ from sco_green.generate import SCALES, generate
 RESULTS = Path(__file__).parent / "results"
 COPY_LABEL = "psql \\copy (a)"
 TYPED_LABEL = "typed keyed \\copy (a2)"
+# Each project path, run in its own child process, with its label in the table.
+PROJECT_STAGES = {
+    "land": "project land (decode+COPY)",
+    "full": "project ingest (b)",
+    "preloaded": "ingest, GX preloaded (b')",
+}
 
 
 @contextlib.contextmanager
@@ -113,6 +122,8 @@ def _child(stage: str, url: str, inbox: Path, feed_name: str = "trade") -> dict[
         "from sco_green import warehouse, pipeline\n"
         "url, inbox, stage, feed = sys.argv[1:5]\n"
         "warehouse.bootstrap(url)\n"
+        "if stage == 'preloaded':\n"
+        "    import sco_green.worker_preload\n"
         "t = time.perf_counter()\n"
         "if stage == 'land':\n"
         "    entries = pipeline.land(feed, inbox, url)\n"
@@ -259,14 +270,14 @@ def _load_feed(feed_name: str, inbox: Path, server: str, peers: tuple[str, ...],
         "rows": rows,
         "bytes": sum(p.stat().st_size for p in paths),
     }
-    paths_measured = ("psql_copy", "typed_copy", "project_land", "project_full")
+    paths_measured = ("psql_copy", "typed_copy", *(f"project_{stage}" for stage in PROJECT_STAGES))
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in paths_measured}
     for _ in range(repeat):
         with _fresh_database(server) as url:
             runs["psql_copy"].append({"seconds": _psql_copy(url, feed_name, paths)})
         with _fresh_database(server) as url:
             runs["typed_copy"].append({"seconds": _typed_copy(url, feed_name, paths)})
-        for stage in ("land", "full"):
+        for stage in PROJECT_STAGES:
             with _fresh_database(server) as url:
                 runs[f"project_{stage}"].append(_child(stage, url, inbox, feed_name))
     for limit in ("psql_copy", "typed_copy"):
@@ -274,7 +285,7 @@ def _load_feed(feed_name: str, inbox: Path, server: str, peers: tuple[str, ...],
         results[limit]["rows_per_s"] = rows / results[limit]["seconds"]
     typed = results["typed_copy"]
     typed["ratio_vs_psql_copy"] = typed["rows_per_s"] / results["psql_copy"]["rows_per_s"]
-    for stage in ("land", "full"):
+    for stage in PROJECT_STAGES:
         measured = median_run(runs[f"project_{stage}"])
         measured["rows_per_s"] = measured["rows"] / measured["seconds"]
         measured["ratio_vs_psql_copy"] = measured["rows_per_s"] / results["psql_copy"]["rows_per_s"]
@@ -386,7 +397,7 @@ def _print_load(feed_name: str, results: dict[str, object]) -> None:
         print(
             f"{label:<28}{m['seconds']:>10.1f}{m['rows_per_s']:>14,.0f}{ratio:>10.2f}{typed:>10.2f}{'-':>14}{_spread(m)}"
         )
-    for stage, label in (("land", "project land (decode+COPY)"), ("full", "project ingest (b)")):
+    for stage, label in PROJECT_STAGES.items():
         m = results[f"project_{stage}"]
         print(
             f"{label:<28}{m['seconds']:>10.1f}{m['rows_per_s']:>14,.0f}{m['ratio_vs_psql_copy']:>10.2f}"
